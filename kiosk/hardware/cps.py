@@ -1,0 +1,85 @@
+"""Read a CPS3 and verify its PIN. A wrong PIN is never retried: each call to
+:func:`verify_pin` sends exactly one VERIFY, so a typo costs one try, never three."""
+
+from __future__ import annotations
+
+from kiosk.hardware.apdu import (
+    INS_VERIFY,
+    SW_OK,
+    SW_PIN_BLOCKED,
+    Apdu,
+    Channel,
+    sw_tries_left,
+    transmit,
+)
+from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
+from kiosk.hardware.cps_layout import (
+    AID_IAS,
+    EF_IDENTITY,
+    EF_PUBLIC,
+    PIN_REFERENCE,
+    decode_card,
+)
+from kiosk.hardware.errors import (
+    CardStatusError,
+    InvalidPin,
+    PinBlocked,
+    PinRequired,
+    PinWrong,
+)
+from kiosk.hardware.vitale import read_ef, select_aid, select_ef
+
+
+def pin_state(channel: Channel) -> int | None:
+    """None when the PIN is already verified in this card session, else the tries left.
+    Costs no try (VERIFY without data). Raises :class:`PinBlocked`."""
+    response = transmit(channel, Apdu(0x00, INS_VERIFY, 0x00, PIN_REFERENCE))
+    if response.sw == SW_OK:
+        return None
+    if response.sw == SW_PIN_BLOCKED:
+        raise PinBlocked
+    tries = sw_tries_left(response.sw)
+    if tries is None:
+        raise CardStatusError("unexpected answer to the PIN status query", response.sw)
+    if tries == 0:
+        raise PinBlocked
+    return tries
+
+
+def verify_pin(channel: Channel, pin: str) -> None:
+    """One VERIFY. Raises :class:`PinWrong` (with tries left) or :class:`PinBlocked`."""
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
+        raise InvalidPin("a CPS PIN is 4 to 8 digits; nothing was sent to the card")
+    response = transmit(channel, Apdu(0x00, INS_VERIFY, 0x00, PIN_REFERENCE, pin.encode()))
+    if response.sw == SW_OK:
+        return
+    if response.sw == SW_PIN_BLOCKED:
+        raise PinBlocked
+    tries = sw_tries_left(response.sw)
+    if tries is None:
+        raise CardStatusError("unexpected answer to VERIFY", response.sw)
+    if tries == 0:
+        raise PinBlocked
+    raise PinWrong(tries)
+
+
+def read_cps(channel: Channel, pin: str | None = None) -> CpsCard:
+    """Read the CPS identity, verifying ``pin`` first when given (without it, the card
+    session must already be verified).
+
+    ``pin_tries_left`` is what the card reports: the tries left before a VERIFY, and the
+    full count after a successful one (a right PIN resets the counter)."""
+    select_aid(channel, AID_IAS)
+    select_ef(channel, EF_PUBLIC)
+    public = read_ef(channel)
+    if pin is not None:
+        verify_pin(channel, pin)  # always checked when given, even if already verified
+    else:
+        tries = pin_state(channel)
+        if tries is not None:
+            raise PinRequired(
+                f"the CPS identity needs the PIN ({tries} tries left): pass --pin", tries
+            )
+    select_ef(channel, EF_IDENTITY)
+    identity = read_ef(channel)
+    return decode_card(public, identity, CPS_PIN_MAX_TRIES)

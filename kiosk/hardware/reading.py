@@ -1,0 +1,98 @@
+"""Read whatever card serves a role (or sits in a named reader), through PC/SC."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from kiosk.hardware.cards import cps_to_profile, vitale_to_profile
+from kiosk.hardware.cps import read_cps
+from kiosk.hardware.errors import MuteCard, NoCard, ReaderNotFound, UnknownCard, WrongCard
+from kiosk.hardware.pcsc import PcscContext
+from kiosk.hardware.roles import (
+    ROLE_CARD,
+    CardKind,
+    Role,
+    classify_atr,
+    match_reader_name,
+    reader_for_role,
+)
+from kiosk.hardware.vitale import read_vitale
+
+
+def resolve_reader(
+    context: PcscContext, spec: str, overrides: Mapping[Role, str] | None = None
+) -> tuple[str, Role | None]:
+    """The reader named by ``spec`` (a role or a reader name) and the role asked for."""
+    atrs = context.card_atrs()
+    if not atrs:
+        raise ReaderNotFound("no smart-card reader is connected")
+    if spec in (Role.PATIENT, Role.PROFESSIONAL):
+        role = Role(spec)
+        inserted = {r: classify_atr(a) for r, a in atrs.items() if a is not None}
+        reader = reader_for_role(role, inserted, overrides)
+        if reader is None:
+            wanted = "Carte Vitale" if role is Role.PATIENT else "CPS"
+            if any(kind is CardKind.UNKNOWN for kind in inserted.values()):
+                raise UnknownCard(f"no {wanted} inserted; a card not recognised is in a reader")
+            raise NoCard(f"no {wanted} in any reader")
+        if reader not in atrs:
+            raise ReaderNotFound(f"configured {role} reader {reader!r} is not connected")
+        return reader, role
+    reader = match_reader_name(spec, sorted(atrs))
+    if reader is None:
+        raise ReaderNotFound(f"no reader named {spec!r} (readers: {', '.join(sorted(atrs))})")
+    return reader, None
+
+
+DEFAULT_DEADLINE = 10.0
+
+
+def read_card(
+    spec: str,
+    pin: str | None = None,
+    overrides: Mapping[Role, str] | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+) -> dict[str, Any]:
+    """The card's profile JSON (CPS: without the PIN, with the tries left).
+
+    A card that stops answering would block ``SCardTransmit`` until it is pulled, so
+    the read runs on a worker thread with its own PC/SC context and the caller gets
+    :class:`MuteCard` after ``deadline`` seconds; the worker ends when the card goes."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["profile"] = _read_card(spec, pin, overrides)
+        except Exception as exc:  # noqa: BLE001 - re-raised on the caller's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="card-read", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        raise MuteCard(f"the card did not answer within {deadline:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return dict(outcome["profile"])
+
+
+def _read_card(spec: str, pin: str | None, overrides: Mapping[Role, str] | None) -> dict[str, Any]:
+    context = PcscContext()
+    try:
+        reader, role = resolve_reader(context, spec, overrides)
+        with context.connect(reader) as connection:
+            kind = classify_atr(connection.atr)
+            if kind is CardKind.UNKNOWN:
+                raise UnknownCard(
+                    f"card not recognised in {reader!r} (ATR {connection.atr.hex(' ').upper()})",
+                    connection.atr,
+                )
+            if role is not None and kind is not ROLE_CARD[role]:
+                raise WrongCard(f"a {kind} card is in the {role} reader {reader!r}")
+            if kind is CardKind.VITALE:
+                return vitale_to_profile(read_vitale(connection))
+            return cps_to_profile(read_cps(connection, pin))
+    finally:
+        context.close()
