@@ -52,6 +52,9 @@ def card_read(
         str | None, typer.Option(help="CPS PIN; one VERIFY is sent, never retried.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the card's profile JSON.")] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds before a card that does not answer is called mute.")
+    ] = 10.0,
     config: ConfigOption = None,
 ) -> None:
     """Read the card now in READER and print what it holds."""
@@ -67,7 +70,7 @@ def card_read(
             )
             if name
         }
-        profile = read_card(reader, pin, overrides)
+        profile = read_card(reader, pin, overrides, deadline=timeout)
     except (CardError, ConfigError) as exc:
         fail(str(exc))
     if as_json:

@@ -97,7 +97,7 @@ class EmulatedCard:
             return Response(b"", SW_SECURITY_STATUS)
         offset = (apdu.p1 << 8) | apdu.p2
         data = self.current_ef.data
-        if offset >= len(data):
-            return Response(b"", SW_WRONG_P1P2)
+        if offset > len(data) or (offset == len(data) and offset > 0):
+            return Response(b"", SW_WRONG_P1P2)  # past the end (an empty file reads as empty)
         length = apdu.le if apdu.le is not None else 256
         return Response(data[offset : offset + length], SW_OK)
