@@ -1,0 +1,72 @@
+"""`kiosk cards emulate` and `kiosk run --demo`, run as the README and technicians do."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CARDS, READERS, Pcscd, load_profile, run_kiosk, wait_for
+
+pytestmark = pytest.mark.pcsc
+
+
+def test_emulate_inserts_until_sigterm(pcscd: Pcscd) -> None:
+    profile = CARDS / "vitale-famille-casanova.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "cards", "emulate", str(profile), "--reader", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: pcscd.present(READERS[0]), 10, "the emulated card")
+        result = run_kiosk("card", "read", "--reader", "patient", "--json")
+        assert json.loads(result.stdout) == load_profile(profile.name)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    wait_for(lambda: pcscd.absent(READERS[0]), 5, "the card to be pulled by SIGTERM")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"card": "vitale"}', "missing key"),
+        ("{not json", "not valid JSON"),
+        ('{"card": "passport"}', "expected 'vitale' or 'cps'"),
+    ],
+)
+def test_emulate_rejects_an_invalid_profile(tmp_path: Path, content: str, message: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = run_kiosk("cards", "emulate", str(bad))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_emulate_names_the_bad_field(tmp_path: Path) -> None:
+    profile = load_profile("vitale-famille-martin.json")
+    profile["beneficiaries"][1]["nir"] = "178117505601299"  # wrong key
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(profile))
+    result = run_kiosk("cards", "emulate", str(bad))
+    assert result.returncode != 0
+    assert "beneficiaries[1].nir: NIR key does not match" in result.stderr
+    assert "178117505601299" not in result.stderr
+
+
+def test_demo_reads_both_cards_through_pcscd(pcscd: Pcscd) -> None:
+    result = run_kiosk("run", "--demo")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["patient_card"] == load_profile("vitale-famille-martin.json")
+    assert summary["professional_card"]["rpps"] == "10001234567"
+    assert summary["professional_card"]["pin_tries_left"] == 3
+    for reader in READERS:  # the demo pulled its cards on exit
+        wait_for(partial(pcscd.absent, reader), 2, f"{reader} to be empty")
