@@ -75,10 +75,12 @@ def load_config(path: Path | None = None) -> Config:
     """``path``, else ``$KIOSK_CONFIG``, else ``/etc/kiosk/kiosk.toml``, else defaults."""
     if path is None:
         env = os.environ.get("KIOSK_CONFIG")
-        candidates = (Path(env),) if env else DEFAULT_PATHS
-        path = next((p for p in candidates if p.exists()), None)
-        if path is None:
-            return Config()
+        if env:
+            path = Path(env)  # named on purpose: a missing file is an error, not defaults
+        else:
+            path = next((p for p in DEFAULT_PATHS if p.exists()), None)
+            if path is None:
+                return Config()
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

@@ -27,6 +27,7 @@ INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
 INS_VERIFY = 0x20
 INS_GET_RESPONSE = 0xC0
+MAX_GET_RESPONSE = 64  # 64 x 256 bytes: far more than any file we read
 
 
 class ApduError(ValueError):
@@ -124,11 +125,13 @@ def transmit(channel: Channel, apdu: Apdu) -> Response:
         fixed = Apdu(apdu.cla, apdu.ins, apdu.p1, apdu.p2, apdu.data, response.sw & 0xFF or 256)
         response = Response.parse(channel.transmit_raw(fixed.to_bytes()))
     data = response.data
-    while response.sw >> 8 == 0x61:
+    for _ in range(MAX_GET_RESPONSE):
+        if response.sw >> 8 != 0x61:
+            return Response(data, response.sw)
         get = Apdu(apdu.cla & 0x03, INS_GET_RESPONSE, 0, 0, le=response.sw & 0xFF or 256)
         response = Response.parse(channel.transmit_raw(get.to_bytes()))
         data += response.data
-    return Response(data, response.sw)
+    raise ApduError(f"the card kept answering 61xx after {MAX_GET_RESPONSE} GET RESPONSE")
 
 
 # --- BER-TLV ---------------------------------------------------------------------

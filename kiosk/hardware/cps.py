@@ -46,10 +46,14 @@ def pin_state(channel: Channel) -> int | None:
     return tries
 
 
-def verify_pin(channel: Channel, pin: str) -> None:
-    """One VERIFY. Raises :class:`PinWrong` (with tries left) or :class:`PinBlocked`."""
+def check_pin_format(pin: str) -> None:
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         raise InvalidPin("a CPS PIN is 4 to 8 digits; nothing was sent to the card")
+
+
+def verify_pin(channel: Channel, pin: str) -> None:
+    """One VERIFY. Raises :class:`PinWrong` (with tries left) or :class:`PinBlocked`."""
+    check_pin_format(pin)
     response = transmit(channel, Apdu(0x00, INS_VERIFY, 0x00, PIN_REFERENCE, pin.encode()))
     if response.sw == SW_OK:
         return
@@ -69,6 +73,8 @@ def read_cps(channel: Channel, pin: str | None = None) -> CpsCard:
 
     ``pin_tries_left`` is what the card reports: the tries left before a VERIFY, and the
     full count after a successful one (a right PIN resets the counter)."""
+    if pin is not None:
+        check_pin_format(pin)  # refuse a typo before talking to the card at all
     select_aid(channel, AID_IAS)
     select_ef(channel, EF_PUBLIC)
     public = read_ef(channel)

@@ -37,7 +37,7 @@ def with_key(body13: str) -> str:
 
 def validate_nir(nir: str) -> None:
     """Raise :class:`InvalidNir` (message free of the NIR itself) unless ``nir`` is valid."""
-    if not isinstance(nir, str) or not _NIR_RE.match(nir):
+    if not isinstance(nir, str) or not _NIR_RE.fullmatch(nir):
         raise InvalidNir("NIR must be 15 characters: 13 digits (2A/2B for Corsica) + 2-digit key")
     if nir_key(nir[:13]) != int(nir[13:]):
         raise InvalidNir("NIR key does not match the number")

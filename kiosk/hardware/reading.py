@@ -6,9 +6,17 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from kiosk.hardware.apdu import ApduError
 from kiosk.hardware.cards import cps_to_profile, vitale_to_profile
 from kiosk.hardware.cps import read_cps
-from kiosk.hardware.errors import MuteCard, NoCard, ReaderNotFound, UnknownCard, WrongCard
+from kiosk.hardware.errors import (
+    MalformedCardData,
+    MuteCard,
+    NoCard,
+    ReaderNotFound,
+    UnknownCard,
+    WrongCard,
+)
 from kiosk.hardware.pcsc import PcscContext
 from kiosk.hardware.roles import (
     ROLE_CARD,
@@ -91,8 +99,11 @@ def _read_card(spec: str, pin: str | None, overrides: Mapping[Role, str] | None)
                 )
             if role is not None and kind is not ROLE_CARD[role]:
                 raise WrongCard(f"a {kind} card is in the {role} reader {reader!r}")
-            if kind is CardKind.VITALE:
-                return vitale_to_profile(read_vitale(connection))
-            return cps_to_profile(read_cps(connection, pin))
+            try:
+                if kind is CardKind.VITALE:
+                    return vitale_to_profile(read_vitale(connection))
+                return cps_to_profile(read_cps(connection, pin))
+            except ApduError as exc:
+                raise MalformedCardData(f"the card broke the APDU protocol: {exc}") from None
     finally:
         context.close()

@@ -18,6 +18,7 @@ from kiosk.hardware.apdu import (
     Apdu,
     ApduError,
     Response,
+    encode_tlv,
 )
 
 SW_NO_CURRENT_EF = 0x6986
@@ -71,12 +72,14 @@ class EmulatedCard:
         return Response(b"", SW_INS_NOT_SUPPORTED)
 
     def select(self, apdu: Apdu) -> Response:
+        want_fci = apdu.p2 & 0x0C == 0x00 and apdu.le is not None
         if apdu.p1 == 0x04:  # by DF name (AID)
             app = self.applications.get(apdu.data)
             if app is None:
                 return Response(b"", SW_FILE_NOT_FOUND)
             self.current_app, self.current_ef = app, None
-            return Response(b"", SW_OK)
+            fci = encode_tlv(0x6F, encode_tlv(0x84, app.aid))
+            return Response(fci if want_fci else b"", SW_OK)
         if apdu.p1 in (0x00, 0x02):  # by file id, under the current DF
             if len(apdu.data) != 2:
                 return Response(b"", SW_WRONG_LENGTH)
@@ -85,7 +88,11 @@ class EmulatedCard:
             if ef is None:
                 return Response(b"", SW_FILE_NOT_FOUND)
             self.current_ef = ef
-            return Response(b"", SW_OK)
+            fcp = encode_tlv(
+                0x62,
+                encode_tlv(0x80, len(ef.data).to_bytes(2, "big")) + encode_tlv(0x83, apdu.data),
+            )
+            return Response(fcp if want_fci else b"", SW_OK)
         return Response(b"", SW_WRONG_P1P2)
 
     def read_binary(self, apdu: Apdu) -> Response:

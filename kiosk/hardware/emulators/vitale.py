@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiosk.hardware.apdu import encode_tlv
 from kiosk.hardware.cards import VitaleCard
 from kiosk.hardware.emulators.card import Application, ElementaryFile, EmulatedCard
 from kiosk.hardware.vitale_layout import (
@@ -18,6 +19,7 @@ from kiosk.hardware.vitale_layout import (
 
 # One of the Vitale 2 ATRs seen in the field (3B 75 13 00 00 4x 09 EA 90 00).
 VITALE_ATR = bytes.fromhex("3B751300004709EA9000")
+EF_DIR = 0x2F00
 
 
 class VitaleEmulator(EmulatedCard):
@@ -38,4 +40,7 @@ class VitaleEmulator(EmulatedCard):
                 benef_ef: ElementaryFile(encode_beneficiaries_file(card)),
             },
         )
-        super().__init__([vitale, Application(AID_MF_VITALE)])
+        # MF_VITALE's EF.DIR lists the applications (ISO 7816-4 templates) [A].
+        directory = encode_tlv(0x61, encode_tlv(0x4F, AID_VITALE) + encode_tlv(0x50, b"VITALE"))
+        mf = Application(AID_MF_VITALE, {EF_DIR: ElementaryFile(directory)})
+        super().__init__([vitale, mf])

@@ -1,0 +1,103 @@
+"""Config parsing: every error is a ConfigError naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.config import Config, ConfigError, ReadersConfig, load_config, parse_config
+
+
+def test_empty_config_is_the_defaults() -> None:
+    assert parse_config({}) == Config(source="(config)")
+    assert parse_config({"readers": {}}).readers == ReadersConfig()
+
+
+def test_readers_section() -> None:
+    config = parse_config({"readers": {"patient": "Kapelse 00 01"}}, "kiosk.toml")
+    assert config.readers == ReadersConfig(patient="Kapelse 00 01", professional="")
+    assert config.source == "kiosk.toml"
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"reader": {}}, ["'reader'", "did you mean 'readers'"]),  # unknown section, typo
+        ({"network": {}}, ["'network'", "readers"]),  # unknown section
+        ({"readers": {"patiant": "x"}}, ["[readers]", "'patiant'", "did you mean 'patient'"]),
+        ({"readers": {"professionnal": "x"}}, ["'professionnal'", "'professional'"]),
+        ({"readers": {"slot": 1}}, ["'slot'", "patient", "professional"]),  # no close match
+        ({"readers": {"patient": 1}}, ["[readers] patient", "str", "int"]),  # wrong type
+        ({"readers": {"professional": True}}, ["professional", "str", "bool"]),
+        ({"readers": {"patient": ["a"]}}, ["patient", "list"]),
+        ({"readers": "Kapelse"}, ["[readers]", "table"]),
+    ],
+)
+def test_parse_config_errors(data: dict[str, Any], words: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "kiosk.toml")
+    message = str(caught.value)
+    assert message.startswith("kiosk.toml")
+    for word in words:
+        assert word in message
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_config(tmp_path: Path) -> None:
+    path = write(tmp_path, '[readers]\nprofessional = "Identiv 00 00"\n')
+    config = load_config(path)
+    assert config.readers.professional == "Identiv 00 00"
+    assert config.source == str(path)
+
+
+def test_load_config_typo_names_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[readers]\npatiant = "x"\n')
+    with pytest.raises(ConfigError, match="did you mean 'patient'"):
+        load_config(path)
+
+
+def test_load_config_wrong_type(tmp_path: Path) -> None:
+    path = write(tmp_path, "[readers]\npatient = 3\n")
+    with pytest.raises(ConfigError, match=r"\[readers\] patient: expected a str, got int"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("text", ["[readers\n", 'patient = "a\n', "[readers]\npatient = \n"])
+def test_load_config_invalid_toml(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match="not valid TOML") as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)
+
+
+def test_load_config_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "absent.toml"
+    with pytest.raises(ConfigError, match="no such config file") as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)
+
+
+def test_load_config_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        load_config(tmp_path)
+
+
+def test_load_config_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[readers]\npatient = "Env reader"\n')
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    assert load_config().readers.patient == "Env reader"
+
+
+def test_a_missing_file_named_by_the_environment_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIOSK_CONFIG", str(tmp_path / "typo.toml"))
+    with pytest.raises(ConfigError, match=r"typo\.toml: no such config file"):
+        load_config()
