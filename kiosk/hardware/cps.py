@@ -30,20 +30,23 @@ from kiosk.hardware.errors import (
 from kiosk.hardware.vitale import read_ef, select_aid, select_ef
 
 
+def _verify(channel: Channel, pin: bytes, what: str) -> int | None:
+    """Send one VERIFY; None when it answers 9000, else the tries left (never 0)."""
+    response = transmit(channel, Apdu(0x00, INS_VERIFY, 0x00, PIN_REFERENCE, pin))
+    if response.sw == SW_OK:
+        return None
+    tries = sw_tries_left(response.sw)
+    if response.sw == SW_PIN_BLOCKED or tries == 0:
+        raise PinBlocked
+    if tries is None:
+        raise CardStatusError(f"unexpected answer to {what}", response.sw)
+    return tries
+
+
 def pin_state(channel: Channel) -> int | None:
     """None when the PIN is already verified in this card session, else the tries left.
     Costs no try (VERIFY without data). Raises :class:`PinBlocked`."""
-    response = transmit(channel, Apdu(0x00, INS_VERIFY, 0x00, PIN_REFERENCE))
-    if response.sw == SW_OK:
-        return None
-    if response.sw == SW_PIN_BLOCKED:
-        raise PinBlocked
-    tries = sw_tries_left(response.sw)
-    if tries is None:
-        raise CardStatusError("unexpected answer to the PIN status query", response.sw)
-    if tries == 0:
-        raise PinBlocked
-    return tries
+    return _verify(channel, b"", "the PIN status query")
 
 
 def check_pin_format(pin: str) -> None:
@@ -54,17 +57,9 @@ def check_pin_format(pin: str) -> None:
 def verify_pin(channel: Channel, pin: str) -> None:
     """One VERIFY. Raises :class:`PinWrong` (with tries left) or :class:`PinBlocked`."""
     check_pin_format(pin)
-    response = transmit(channel, Apdu(0x00, INS_VERIFY, 0x00, PIN_REFERENCE, pin.encode()))
-    if response.sw == SW_OK:
-        return
-    if response.sw == SW_PIN_BLOCKED:
-        raise PinBlocked
-    tries = sw_tries_left(response.sw)
-    if tries is None:
-        raise CardStatusError("unexpected answer to VERIFY", response.sw)
-    if tries == 0:
-        raise PinBlocked
-    raise PinWrong(tries)
+    tries = _verify(channel, pin.encode(), "VERIFY")
+    if tries is not None:
+        raise PinWrong(tries)
 
 
 def read_cps(channel: Channel, pin: str | None = None) -> CpsCard:

@@ -78,6 +78,11 @@ class PcscContext:
         if handle is not None:
             scard.SCardReleaseContext(handle)
 
+    def cancel(self) -> None:
+        """Wake a blocked ``SCardGetStatusChange`` on this context (any thread)."""
+        if self._handle is not None:
+            scard.SCardCancel(self._handle)
+
     def readers(self) -> list[str]:
         for attempt in (1, 2):
             hresult, readers = scard.SCardListReaders(self.handle, [])
@@ -220,9 +225,7 @@ class CardMonitor:
 
     def stop(self) -> None:
         self._stop.set()
-        handle = self._context._handle
-        if handle is not None:
-            scard.SCardCancel(handle)
+        self._context.cancel()
         self._thread.join(timeout=5)
         self._context.close()
 
