@@ -30,14 +30,42 @@ class ReadersConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DmpConfig:
+    """The DMP service and the pharmacy's certificates (paths relative to the config)."""
+
+    endpoint: str = ""  # e.g. https://lps2.dmp.gouv.fr/si-dmp-server/v2/services
+    ca: str = ""
+    auth_cert: str = ""
+    auth_key: str = ""
+    sign_cert: str = ""
+    sign_key: str = ""
+    structure_id: str = ""  # Identifiant_Structure: 3 + FINESS
+    deadline: float = 10.0
+
+    def require(self) -> None:
+        """Raise ConfigError naming the first key a DMP call cannot do without."""
+        for key in ("endpoint", "ca", "auth_cert", "auth_key", "sign_cert", "sign_key"):
+            if not getattr(self, key):
+                raise ConfigError(f"[dmp] {key} is not set")
+        if not self.structure_id:
+            raise ConfigError("[dmp] structure_id is not set (3 followed by the FINESS number)")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     readers: ReadersConfig = field(default_factory=ReadersConfig)
+    dmp: DmpConfig = field(default_factory=DmpConfig)
     source: str = "(defaults)"
 
 
+_PATH_KEYS = ("ca", "auth_cert", "auth_key", "sign_cert", "sign_key")
 _SECTIONS: dict[str, dict[str, type]] = {
     "readers": {"patient": str, "professional": str},
-}
+    "dmp": {
+        "endpoint": str, "ca": str, "auth_cert": str, "auth_key": str, "sign_cert": str,
+        "sign_key": str, "structure_id": str, "deadline": float,
+    },
+}  # fmt: skip
 
 
 def _unknown(key: str, known: list[str], where: str) -> ConfigError:
@@ -55,6 +83,8 @@ def _section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
         if key not in schema:
             raise _unknown(key, sorted(schema), f"{source} [{name}]")
         expected = schema[key]
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            raw[key] = value = float(value)
         if not isinstance(value, expected):
             raise ConfigError(
                 f"{source} [{name}] {key}: expected a {expected.__name__}, "
@@ -63,12 +93,24 @@ def _section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     return raw
 
 
-def parse_config(data: dict[str, Any], source: str = "(config)") -> Config:
+def parse_config(
+    data: dict[str, Any], source: str = "(config)", base: Path | None = None
+) -> Config:
+    """``base``: the directory relative certificate paths are read from."""
     for key in data:
         if key not in _SECTIONS:
             raise _unknown(key, sorted(_SECTIONS), source)
     readers = ReadersConfig(**_section(data, "readers", source))
-    return Config(readers=readers, source=source)
+    dmp_raw = dict(_section(data, "dmp", source))
+    for key in _PATH_KEYS:
+        if dmp_raw.get(key) and base is not None:
+            dmp_raw[key] = str(base / dmp_raw[key])
+    dmp = DmpConfig(**dmp_raw)
+    if dmp.endpoint and not dmp.endpoint.startswith("https://"):
+        raise ConfigError(f"{source} [dmp] endpoint: expected an https:// URL")
+    if dmp.deadline <= 0:
+        raise ConfigError(f"{source} [dmp] deadline: expected a number of seconds above 0")
+    return Config(readers=readers, dmp=dmp, source=source)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -90,4 +132,4 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), path.parent)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiosk.hardware.apdu import ApduError
-from kiosk.hardware.cards import cps_to_profile, vitale_to_profile
+from kiosk.hardware.cards import CpsCard, VitaleCard, cps_to_profile, vitale_to_profile
 from kiosk.hardware.cps import read_cps
 from kiosk.hardware.errors import (
     MalformedCardData,
@@ -63,7 +63,20 @@ def read_card(
     overrides: Mapping[Role, str] | None = None,
     deadline: float = DEFAULT_DEADLINE,
 ) -> dict[str, Any]:
-    """The card's profile JSON (CPS: without the PIN, with the tries left).
+    """The card's profile JSON (CPS: without the PIN, with the tries left)."""
+    card = read_card_typed(spec, pin, overrides, deadline)
+    if isinstance(card, VitaleCard):
+        return vitale_to_profile(card)
+    return cps_to_profile(card)
+
+
+def read_card_typed(
+    spec: str,
+    pin: str | None = None,
+    overrides: Mapping[Role, str] | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+) -> VitaleCard | CpsCard:
+    """Read the card serving ``spec`` (a role or a reader name).
 
     A card that stops answering would block ``SCardTransmit`` until it is pulled, so
     the read runs on a worker thread with its own PC/SC context and the caller gets
@@ -72,7 +85,7 @@ def read_card(
 
     def work() -> None:
         try:
-            outcome["profile"] = _read_card(spec, pin, overrides)
+            outcome["card"] = _read_card(spec, pin, overrides)
         except Exception as exc:  # noqa: BLE001 - re-raised on the caller's thread below
             outcome["error"] = exc
 
@@ -83,10 +96,13 @@ def read_card(
         raise MuteCard(f"the card did not answer within {deadline:g} s")
     if "error" in outcome:
         raise outcome["error"]
-    return dict(outcome["profile"])
+    card: VitaleCard | CpsCard = outcome["card"]
+    return card
 
 
-def _read_card(spec: str, pin: str | None, overrides: Mapping[Role, str] | None) -> dict[str, Any]:
+def _read_card(
+    spec: str, pin: str | None, overrides: Mapping[Role, str] | None
+) -> VitaleCard | CpsCard:
     context = PcscContext()
     try:
         reader, role = resolve_reader(context, spec, overrides)
@@ -101,8 +117,8 @@ def _read_card(spec: str, pin: str | None, overrides: Mapping[Role, str] | None)
                 raise WrongCard(f"a {kind} card is in the {role} reader {reader!r}")
             try:
                 if kind is CardKind.VITALE:
-                    return vitale_to_profile(read_vitale(connection))
-                return cps_to_profile(read_cps(connection, pin))
+                    return read_vitale(connection)
+                return read_cps(connection, pin)
             except ApduError as exc:
                 raise MalformedCardData(f"the card broke the APDU protocol: {exc}") from None
     finally:

@@ -1,0 +1,24 @@
+"""Helpers shared by the ``kiosk`` sub-commands: one-line failures, JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+EXIT_FAILURE = 1
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config file (default /etc/kiosk/kiosk.toml).")
+]
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    typer.echo(f"kiosk: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False))

@@ -1,0 +1,229 @@
+"""DmpClient: the DMP transactions as typed calls, one :class:`DmpSession` per journey.
+
+Every call has a deadline. Only calls that are safe to repeat (TD0.0 identity, TD0.2
+status) are retried, and only within that deadline. ``create`` is never retried: after
+a timeout or a dropped connection the caller resolves the outcome with ``status``
+(:meth:`DmpSession.create_or_resolve` does exactly that).
+
+An INS is accepted only if it came from ``certified_identity`` in the same session:
+the journey cannot open a DMP for an identity it did not certify itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from lxml import etree
+
+from kiosk.dmp import messages as m
+from kiosk.dmp.errors import (
+    DmpAuthenticationError,
+    DmpError,
+    DmpInputError,
+    DmpProtocolError,
+    DmpRejected,
+    DmpTimeout,
+    DmpUnavailable,
+)
+from kiosk.dmp.models import (
+    CertifiedIdentity,
+    Consent,
+    Contact,
+    Created,
+    DmpState,
+    DmpStatus,
+    Guardian,
+    PatientTraits,
+    WebAccess,
+)
+from kiosk.dmp.rules import check_consent, check_contact
+from kiosk.dmp.soap import EnvelopeError, build_envelope, fault_of, parse_envelope
+from kiosk.dmp.transport import Transport
+from kiosk.dmp.vihf import Practitioner, VihfSigner
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DEFAULT_DEADLINE = 10.0
+SERVICES_PATH = "/si-dmp-server/v2/services"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOutcome:
+    """What became of a creation: ``created`` or ``resolved_after_error`` (the service
+    had created it although the answer was lost)."""
+
+    created: bool
+    resolved_after_error: bool
+    created_at: str | None = None
+
+
+class DmpClient:
+    def __init__(
+        self,
+        transport: Transport,
+        base_url: str,
+        signer: VihfSigner,
+        deadline: float = DEFAULT_DEADLINE,
+        retries: int = 1,
+    ) -> None:
+        self.transport = transport
+        self.base_url = base_url.rstrip("/")
+        self.signer = signer
+        self.deadline = deadline
+        self.retries = retries
+
+    def session(self, practitioner: Practitioner) -> DmpSession:
+        """A journey: the practitioner whose CPS is in the reader, and the identities it
+        certifies."""
+        return DmpSession(self, practitioner)
+
+    def url(self, transaction: m.Transaction) -> str:
+        if self.base_url.endswith(SERVICES_PATH):
+            return f"{self.base_url}/{transaction.service}"
+        return f"{self.base_url}{SERVICES_PATH}/{transaction.service}"
+
+    def call(
+        self,
+        transaction: m.Transaction,
+        body: etree._Element,
+        practitioner: Practitioner,
+        ins: str | None,
+        read: Callable[[etree._Element], T],
+    ) -> T:
+        started = time.monotonic()
+        attempts = 1 + (self.retries if transaction.safe_to_retry else 0)
+        for attempt in range(1, attempts + 1):
+            remaining = self.deadline - (time.monotonic() - started)
+            if remaining <= 0.05:
+                raise DmpTimeout(f"{transaction.code}: deadline of {self.deadline:g} s reached")
+            try:
+                return self._once(transaction, body, practitioner, ins, read, remaining)
+            except (DmpUnavailable, DmpTimeout) as exc:
+                if attempt == attempts or not _retryable(exc):
+                    raise
+                log.warning("%s failed (%s), retrying once", transaction.code, type(exc).__name__)
+        raise AssertionError("unreachable")
+
+    def _once(
+        self,
+        transaction: m.Transaction,
+        body: etree._Element,
+        practitioner: Practitioner,
+        ins: str | None,
+        read: Callable[[etree._Element], T],
+        timeout: float,
+    ) -> T:
+        vihf = self.signer.assertion(practitioner, ins)
+        payload, message_id = build_envelope(
+            transaction.action, self.url(transaction), body, security=[vihf]
+        )
+        answer = self.transport.post(self.url(transaction), payload, timeout)
+        try:
+            envelope = parse_envelope(answer)
+        except EnvelopeError as exc:
+            raise DmpProtocolError(f"{transaction.code}: unreadable answer: {exc}") from None
+        fault = fault_of(envelope)
+        if fault is not None:
+            raise DmpRejected(fault.code, fault.reason)
+        if envelope.relates_to not in (None, message_id):
+            raise DmpProtocolError(f"{transaction.code}: answer relates to another request")
+        try:
+            return read(envelope.body)
+        except m.MessageError as exc:
+            raise DmpProtocolError(f"{transaction.code}: {exc}") from None
+
+
+def _retryable(exc: DmpError) -> bool:
+    return not isinstance(exc, DmpAuthenticationError)
+
+
+class DmpSession:
+    """One patient journey against the DMP service."""
+
+    def __init__(self, client: DmpClient, practitioner: Practitioner) -> None:
+        self.client = client
+        self.practitioner = practitioner
+        self.id = uuid.uuid4().hex
+
+    def _own(self, identity: CertifiedIdentity) -> str:
+        if identity.session_id != self.id:
+            raise DmpInputError("this INS was not obtained by certified_identity in this journey")
+        return identity.ins
+
+    def certified_identity(self, traits: PatientTraits) -> CertifiedIdentity:
+        """TD0.0: the certified identity (INS) from the Vitale traits."""
+        return self.client.call(
+            m.IDENTITY,
+            m.identity_request(traits),
+            self.practitioner,
+            None,
+            lambda body: m.read_identity_response(body, self.id),
+        )
+
+    def status(self, identity: CertifiedIdentity) -> DmpStatus:
+        """TD0.2: exists / closed / not found, and whether we are authorized."""
+        ins = self._own(identity)
+        return self.client.call(
+            m.STATUS, m.status_request(ins), self.practitioner, ins, m.read_status_response
+        )
+
+    def create(
+        self, identity: CertifiedIdentity, consent: Consent, guardian: Guardian | None = None
+    ) -> Created:
+        """TD1.1, sent once. On DmpTimeout, DmpUnavailable or DmpProtocolError the
+        outcome is unknown: resolve it with :meth:`status` (or use create_or_resolve)."""
+        ins = self._own(identity)
+        check_consent(consent)
+        return self.client.call(
+            m.CREATE,
+            m.create_request(identity, consent, guardian),
+            self.practitioner,
+            ins,
+            lambda body: m.read_created_response(body, m.CREATE),
+        )
+
+    def create_or_resolve(
+        self, identity: CertifiedIdentity, consent: Consent, guardian: Guardian | None = None
+    ) -> CreateOutcome:
+        """Create; if the answer is lost, ask TD0.2 whether the DMP now exists."""
+        try:
+            created = self.create(identity, consent, guardian)
+        except (DmpTimeout, DmpUnavailable, DmpProtocolError) as exc:
+            log.warning("TD1.1 outcome unknown (%s): resolving with TD0.2", type(exc).__name__)
+            status = self.status(identity)
+            if status.state is DmpState.EXISTS:
+                return CreateOutcome(created=True, resolved_after_error=True)
+            raise
+        return CreateOutcome(
+            created=True, resolved_after_error=False, created_at=created.created_at
+        )
+
+    def reactivate(self, identity: CertifiedIdentity, consent: Consent) -> Created:
+        """TD1.2: reopen a closed DMP, with the same consent as a creation."""
+        ins = self._own(identity)
+        check_consent(consent)
+        return self.client.call(
+            m.REACTIVATE,
+            m.reactivate_request(identity, consent),
+            self.practitioner,
+            ins,
+            lambda body: m.read_created_response(body, m.REACTIVATE),
+        )
+
+    def create_web_access(self, identity: CertifiedIdentity, contact: Contact) -> WebAccess:
+        """TD1.5a: the patient's online access; the password goes on paper only."""
+        ins = self._own(identity)
+        contact = check_contact(contact)
+        return self.client.call(
+            m.WEB_ACCESS,
+            m.web_access_request(identity, contact),
+            self.practitioner,
+            ins,
+            m.read_web_access_response,
+        )

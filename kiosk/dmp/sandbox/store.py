@@ -1,0 +1,126 @@
+"""The sandbox's state: which DMPs exist, who opened them, with which consent (SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from kiosk.dmp.models import Consent, Guardian
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS dmps (
+    ins TEXT PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('active', 'closed')),
+    created_at TEXT,
+    created_by_rpps TEXT,
+    structure_id TEXT,
+    consent INTEGER,
+    bris_de_glace_allowed INTEGER,
+    centre15_allowed INTEGER,
+    web_access INTEGER NOT NULL DEFAULT 0,
+    guardian TEXT
+);
+"""
+
+
+class StoreError(ValueError):
+    pass
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rpps_of(national_id: str) -> str:
+    """A PS national id for an RPPS-registered professional is ``8`` + RPPS."""
+    return (
+        national_id[1:] if len(national_id) == 12 and national_id.startswith("8") else national_id
+    )
+
+
+class SandboxStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def seed(self, entries: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for entry in entries:
+                status = entry.get("status", "active")
+                if not isinstance(entry.get("ins"), str) or status not in ("active", "closed"):
+                    raise StoreError('seed entries are {"ins": "...", "status": "active"|"closed"}')
+                self._db.execute(
+                    "INSERT OR IGNORE INTO dmps (ins, status, created_at) VALUES (?, ?, ?)",
+                    (entry["ins"], status, utc_now()),
+                )
+
+    def status(self, ins: str) -> tuple[str | None, str | None]:
+        """(status or None, structure that created it)."""
+        row = self._db.execute(
+            "SELECT status, structure_id FROM dmps WHERE ins = ?", (ins,)
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def create(
+        self, ins: str, rpps: str, structure_id: str, consent: Consent, guardian: Guardian | None
+    ) -> str | None:
+        """The creation time, or None when a DMP already exists for ``ins``."""
+        created_at = utc_now()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO dmps (ins, status, created_at, created_by_rpps,"
+                " structure_id, consent, bris_de_glace_allowed, centre15_allowed, guardian)"
+                " VALUES (?, 'active', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ins, created_at, rpps, structure_id, consent.consent,
+                    consent.bris_de_glace_allowed, consent.centre15_allowed,
+                    json.dumps(asdict(guardian), ensure_ascii=False) if guardian else None,
+                ),
+            )  # fmt: skip
+        return created_at if cursor.rowcount == 1 else None
+
+    def reactivate(self, ins: str) -> str | None:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE dmps SET status = 'active' WHERE ins = ? AND status = 'closed'", (ins,)
+            )
+        return utc_now() if cursor.rowcount == 1 else None
+
+    def set_web_access(self, ins: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE dmps SET web_access = 1 WHERE ins = ? AND status = 'active'", (ins,)
+            )
+        return cursor.rowcount == 1
+
+    def list(self) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT ins, status, created_at, created_by_rpps, structure_id, consent,"
+            " bris_de_glace_allowed, centre15_allowed, web_access, guardian"
+            " FROM dmps ORDER BY created_at, ins"
+        ).fetchall()
+
+        def flag(value: int | None) -> bool | None:
+            return None if value is None else bool(value)
+
+        return [
+            {
+                "ins": r[0], "status": r[1], "created_at": r[2], "created_by_rpps": r[3],
+                "structure_id": r[4], "consent": flag(r[5]), "bris_de_glace_allowed": flag(r[6]),
+                "centre15_allowed": flag(r[7]), "web_access": bool(r[8]),
+                "guardian": json.loads(r[9]) if r[9] else None,
+            }
+            for r in rows
+        ]  # fmt: skip
