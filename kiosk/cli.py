@@ -28,19 +28,21 @@ app.add_typer(dmp_app, name="dmp")
 @app.command("run")
 def run(
     demo: Annotated[
-        bool, typer.Option("--demo", help="Emulated cards (and later the DMP sandbox).")
+        bool, typer.Option("--demo", help="Emulated cards and a local DMP sandbox.")
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Run the kiosk. For now ``--demo`` reads the demo cards through pcscd end to end."""
+    """Run the kiosk. For now ``--demo`` reads the demo cards through pcscd and opens the
+    holder's DMP in a local sandbox (the touchscreen journey comes next)."""
     if not demo:
         fail("only the demo exists so far: `kiosk run --demo`")
-    from kiosk.demo import run_card_demo
+    from kiosk.demo import run_demo
+    from kiosk.dmp.errors import DmpError
 
     try:
         load_config(config)
-        emit_json(run_card_demo())
-    except (CardError, ConfigError, ProfileError) as exc:
+        emit_json(run_demo())
+    except (CardError, ConfigError, ProfileError, DmpError) as exc:
         fail(str(exc))
 
 

@@ -61,12 +61,16 @@ def test_emulate_names_the_bad_field(tmp_path: Path) -> None:
     assert "178117505601299" not in result.stderr
 
 
-def test_demo_reads_both_cards_through_pcscd(pcscd: Pcscd) -> None:
+def test_demo_reads_both_cards_and_opens_a_dmp(pcscd: Pcscd) -> None:
     result = run_kiosk("run", "--demo")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["patient_card"] == load_profile("vitale-famille-martin.json")
     assert summary["professional_card"]["rpps"] == "10001234567"
     assert summary["professional_card"]["pin_tries_left"] == 3
+    assert summary["dmp"]["status_before"] == "not_found"
+    assert summary["dmp"]["status_after"] == "exists"
+    assert summary["dmp"]["created"] is True
+    assert summary["patient_card"]["holder_nir"] not in json.dumps(summary["dmp"])
     for reader in READERS:  # the demo pulled its cards on exit
         wait_for(partial(pcscd.absent, reader), 2, f"{reader} to be empty")
