@@ -183,6 +183,10 @@ def create(
     centre15: Annotated[bool, typer.Option(help="SAMU-centre 15 access allowed.")] = True,
     mobile: Annotated[str | None, typer.Option(help="Mobile for web access (06/07…).")] = None,
     email: Annotated[str | None, typer.Option(help="E-mail for web access.")] = None,
+    guardian: Annotated[
+        str | None,
+        typer.Option(help="Legal representative of a minor: LAST_NAME:FIRST_NAME:ROLE."),
+    ] = None,
     config: ConfigOption = None,
     profile: PatientOption = None,
     beneficiary: BeneficiaryOption = 0,
@@ -191,13 +195,19 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Open (or reactivate) the DMP of a beneficiary; web access if a contact is given."""
-    from kiosk.dmp.models import Consent, Contact, DmpState
+    from kiosk.dmp.models import Consent, Contact, DmpState, Guardian
     from kiosk.dmp.rules import check_consent, check_contact
     from kiosk.dmp.setup import client_from_config
 
     choices = Consent(consent, bris_de_glace, centre15)
     contact = Contact(mobile, email) if mobile or email else None
     answer: dict[str, Any] = {}
+    representative = None
+    if guardian is not None:
+        parts = guardian.split(":")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            fail("--guardian: expected LAST_NAME:FIRST_NAME:ROLE (role: mere, pere, tuteur)")
+        representative = Guardian(*(p.strip() for p in parts))
     try:
         check_consent(choices)
         if contact is not None:
@@ -212,7 +222,7 @@ def create(
         elif state is DmpState.CLOSED:
             answer = {"outcome": "reactivated", **_at(session.reactivate(identity, choices))}
         else:
-            outcome = session.create_or_resolve(identity, choices)
+            outcome = session.create_or_resolve(identity, choices, representative)
             answer = {
                 "outcome": "created",
                 "created_at": outcome.created_at,

@@ -73,6 +73,18 @@ def test_status_create_list_through_the_cli(sandbox: Path) -> None:
     assert {d["status"] for d in dmps} == {"active", "closed"}  # the seeded one is there
 
 
+def test_a_child_is_opened_with_the_legal_representative(sandbox: Path) -> None:
+    result = dmp("create", "--beneficiary", "4", "--consent",
+                 "--guardian", "MARTIN:Jeanne:mere", data=sandbox)  # fmt: skip
+    assert json.loads(result.stdout)["outcome"] == "created", result.stderr
+    listed = json.loads(run_kiosk("dmp", "list", "--data", str(sandbox), "--json").stdout)
+    child = next(d for d in listed["dmps"] if d["status"] == "active")
+    assert child["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    bad = dmp("create", "--beneficiary", "4", "--consent", "--guardian", "MARTIN", data=sandbox)
+    assert bad.returncode != 0
+    assert "LAST_NAME:FIRST_NAME:ROLE" in bad.stderr
+
+
 def test_create_without_consent_sends_nothing(sandbox: Path) -> None:
     result = dmp("create", "--beneficiary", "0", data=sandbox)
     assert result.returncode != 0
