@@ -8,6 +8,7 @@ the product adds its own section here.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ def _section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     raw = data.get(name, {})
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [{name}] must be a table")
+    raw = dict(raw)  # a copy: the caller's data is left as it was
     schema = _SECTIONS[name]
     for key, value in raw.items():
         if key not in schema:
@@ -108,7 +110,7 @@ def parse_config(
     dmp = DmpConfig(**dmp_raw)
     if dmp.endpoint and not dmp.endpoint.startswith("https://"):
         raise ConfigError(f"{source} [dmp] endpoint: expected an https:// URL")
-    if dmp.deadline <= 0:
+    if not 0 < dmp.deadline < math.inf:  # TOML allows nan and inf: neither is a deadline
         raise ConfigError(f"{source} [dmp] deadline: expected a number of seconds above 0")
     return Config(readers=readers, dmp=dmp, source=source)
 

@@ -54,6 +54,9 @@ class HttpsTransport:
         except (OSError, ssl.SSLError) as exc:
             raise DmpAuthenticationError(f"cannot load the pharmacy certificate: {exc}") from None
         self._session = requests.Session()
+        # Ignore REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE / proxies from the environment: they
+        # would load the system CAs into our pinned context (seen: 1 CA became 145).
+        self._session.trust_env = False
         self._session.mount("https://", _PinnedAdapter(context))
         self._session.verify = str(ca)
 

@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import heapq
 import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 from signxml import methods
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.exceptions import SignXMLException
 from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
@@ -206,16 +208,21 @@ class ReplayCache:
     """Assertion IDs seen while still valid: a replayed VIHF is refused."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, dt.datetime] = {}
+        self._seen: set[str] = set()
+        self._expiry: list[tuple[dt.datetime, str]] = []  # heap: pruning costs O(log n)
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def check_and_add(self, assertion_id: str, expires: dt.datetime, now: dt.datetime) -> None:
         with self._lock:
-            for key in [k for k, until in self._seen.items() if until < now]:
-                del self._seen[key]
+            while self._expiry and self._expiry[0][0] < now:
+                self._seen.discard(heapq.heappop(self._expiry)[1])
             if assertion_id in self._seen:
                 raise VihfError("VIHF replayed: this assertion ID was already used")
-            self._seen[assertion_id] = expires
+            self._seen.add(assertion_id)
+            heapq.heappush(self._expiry, (expires, assertion_id))
 
 
 def _attributes(assertion: etree._Element) -> dict[str, list[etree._Element]]:
@@ -273,7 +280,15 @@ def verify_vihf(
         result = XMLVerifier().verify(
             etree.tostring(assertion), ca_pem_file=str(ca_pem_file), expect_config=_EXPECT
         )
-    except (InvalidSignature, InvalidInput) as exc:
+    except (
+        SignXMLException,
+        etree.LxmlError,
+        ValueError,
+        x509.InvalidVersion,
+        UnsupportedAlgorithm,
+    ) as exc:
+        # signxml lets lxml schema/C14N errors and cryptography's errors on a garbled
+        # certificate through: they are invalid signatures too, not crashes.
         raise VihfError(f"VIHF signature invalid: {exc}") from None
     if not isinstance(result, VerifyResult):
         raise VihfError("the VIHF must carry exactly one signature")
