@@ -197,7 +197,9 @@ class DmpSession:
         except (DmpTimeout, DmpUnavailable, DmpProtocolError) as exc:
             log.warning("TD1.1 outcome unknown (%s): resolving with TD0.2", type(exc).__name__)
             status = self.status(identity)
-            if status.state is DmpState.EXISTS:
+            # Ours only if we are authorized on it: a DMP another structure opened
+            # meanwhile exists too, but was not created (nor is paid) by this call.
+            if status.state is DmpState.EXISTS and status.authorized:
                 return CreateOutcome(created=True, resolved_after_error=True)
             raise
         return CreateOutcome(

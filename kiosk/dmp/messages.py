@@ -8,10 +8,12 @@ without touching the journey.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
 
+from kiosk.dmp.errors import DmpInputError
 from kiosk.dmp.models import (
     CertifiedIdentity,
     Consent,
@@ -27,6 +29,10 @@ from kiosk.dmp.models import (
 NS = "urn:borne-dmp:dmp:v1"
 SERVICE_PATIENTS = "patients"
 SERVICE_CERTIF = "patientCertif"
+
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, surrogates, U+FFFE/FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class MessageError(ValueError):
@@ -74,8 +80,11 @@ def element(name: str, **fields: str | bool | int | etree._Element | None) -> et
         if isinstance(value, etree._Element):
             root.append(value)
             continue
-        child = etree.SubElement(root, f"{{{NS}}}{key}")
-        child.text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if _NOT_XML.search(text):
+            # Control characters cannot travel in XML 1.0; real cards never hold them.
+            raise DmpInputError(f"{name}: {key} holds characters that cannot be sent")
+        etree.SubElement(root, f"{{{NS}}}{key}").text = text
     return root
 
 
