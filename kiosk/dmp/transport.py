@@ -8,6 +8,7 @@ implements the same :class:`Transport` protocol.
 from __future__ import annotations
 
 import ssl
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -61,6 +62,7 @@ class HttpsTransport:
         self._session.verify = str(ca)
 
     def post(self, url: str, payload: bytes, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout  # for the whole answer, not each read
         try:
             response = self._session.post(
                 url,
@@ -74,6 +76,9 @@ class HttpsTransport:
                 body += chunk
                 if len(body) > MAX_RESPONSE:
                     break
+                if time.monotonic() > deadline:  # a server trickling its answer
+                    response.close()
+                    raise DmpTimeout(f"the DMP service answer took over {timeout:g} s")
         except requests.exceptions.SSLError as exc:
             raise DmpAuthenticationError(
                 f"TLS handshake with the DMP service failed: {exc}"
