@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from kiosk.dmp.errors import (
@@ -67,18 +68,11 @@ class HttpsTransport:
             response = self._session.post(
                 url,
                 data=payload,
-                headers={"Content-Type": CONTENT_TYPE},
+                headers={"Content-Type": CONTENT_TYPE, "Accept-Encoding": "identity"},
                 timeout=(min(timeout, 5.0), timeout),
                 stream=True,
             )
-            body = b""
-            for chunk in response.iter_content(65536):  # wraps urllib3 errors
-                body += chunk
-                if len(body) > MAX_RESPONSE:
-                    break
-                if time.monotonic() > deadline:  # a server trickling its answer
-                    response.close()
-                    raise DmpTimeout(f"the DMP service answer took over {timeout:g} s")
+            body = _read_body(response, deadline, timeout)
         except requests.exceptions.SSLError as exc:
             raise DmpAuthenticationError(
                 f"TLS handshake with the DMP service failed: {exc}"
@@ -104,6 +98,26 @@ class HttpsTransport:
 
     def close(self) -> None:
         self._session.close()
+
+
+def _read_body(response: requests.Response, deadline: float, timeout: float) -> bytes:
+    """Read what has arrived, chunk by chunk, until the end, the size limit or the
+    deadline: a server trickling its answer byte by byte cannot hold us past it."""
+    body = b""
+    try:
+        while len(body) <= MAX_RESPONSE:
+            chunk = response.raw.read1(65536)
+            if not chunk:
+                return body
+            body += chunk
+            if time.monotonic() > deadline:
+                response.close()
+                raise DmpTimeout(f"the DMP service answer took over {timeout:g} s")
+    except urllib3.exceptions.ReadTimeoutError:
+        raise DmpTimeout(f"no answer from the DMP service within {timeout:g} s") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise DmpUnavailable(f"the DMP service answer was cut ({_cause(exc)})") from None
+    return body
 
 
 def _cause(exc: BaseException) -> str:
