@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-SYSTEM_PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb cardpeek xmlsec1)
+SYSTEM_PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb cardpeek xmlsec1 poppler-utils fonts-dejavu-core)
 VENV=.venv
 
 as_root() {

@@ -10,6 +10,7 @@ import typer
 from kiosk.cli_cards import card_app, cards_app
 from kiosk.cli_common import ConfigOption, emit_json, fail
 from kiosk.cli_dmp import dmp_app
+from kiosk.cli_ledger import ledger_app
 from kiosk.config import ConfigError, load_config
 from kiosk.hardware.cards import ProfileError
 from kiosk.hardware.errors import CardError
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(card_app, name="card")
 app.add_typer(cards_app, name="cards")
 app.add_typer(dmp_app, name="dmp")
+app.add_typer(ledger_app, name="ledger")
 
 
 @app.command("run")

@@ -53,9 +53,19 @@ class DmpConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerConfig:
+    """Where the remuneration ledger lives; its keys sit in the same directory."""
+
+    path: str = "/var/lib/kiosk/ledger.db"
+    kiosk_id: str = ""  # default: kiosk-<hostname>
+    retention_years: int = 10  # [V] accounting records are kept 10 years
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     readers: ReadersConfig = field(default_factory=ReadersConfig)
     dmp: DmpConfig = field(default_factory=DmpConfig)
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)
     source: str = "(defaults)"
 
 
@@ -66,6 +76,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "endpoint": str, "ca": str, "auth_cert": str, "auth_key": str, "sign_cert": str,
         "sign_key": str, "structure_id": str, "deadline": float,
     },
+    "ledger": {"path": str, "kiosk_id": str, "retention_years": int},
 }  # fmt: skip
 
 
@@ -87,7 +98,7 @@ def _section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
         expected = schema[key]
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             raw[key] = value = float(value)
-        if not isinstance(value, expected):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(
                 f"{source} [{name}] {key}: expected a {expected.__name__}, "
                 f"got {type(value).__name__}"
@@ -112,7 +123,13 @@ def parse_config(
         raise ConfigError(f"{source} [dmp] endpoint: expected an https:// URL")
     if not 0 < dmp.deadline < math.inf:  # TOML allows nan and inf: neither is a deadline
         raise ConfigError(f"{source} [dmp] deadline: expected a number of seconds above 0")
-    return Config(readers=readers, dmp=dmp, source=source)
+    ledger_raw = dict(_section(data, "ledger", source))
+    if ledger_raw.get("path") and base is not None:
+        ledger_raw["path"] = str(base / ledger_raw["path"])
+    ledger = LedgerConfig(**ledger_raw)
+    if ledger.retention_years < 10:
+        raise ConfigError(f"{source} [ledger] retention_years: at least 10 (accounting records)")
+    return Config(readers=readers, dmp=dmp, ledger=ledger, source=source)
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -1,0 +1,469 @@
+"""The remuneration ledger: an append-only, hash-chained record of every act and payment.
+
+SQLite (through sqlite-utils) in WAL mode with ``synchronous=FULL``: a committed entry
+survives a crash or a power cut. ``entries`` is the chain (triggers refuse UPDATE and
+DELETE); ``acts`` and ``payments`` are derived tables kept in the same transaction so
+reports stay fast, and ``verify`` checks them against the chain. ``checkpoints`` holds
+one Ed25519-signed chain head per day, so a copy of the file can be verified elsewhere
+with only the kiosk's public key.
+
+A journey writes ``pending`` before the remote call (:meth:`Ledger.begin`) and the
+outcome after it (:meth:`Ledger.finish`). The INS needed to resolve a pending act after
+a crash is kept encrypted (AES-GCM, key derived from the kiosk secret) in
+``pending_ins`` until the act is resolved, then deleted: never in clear, never in the
+chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from kiosk.billing.chain import (
+    COLUMNS,
+    CONFIRMED,
+    GENESIS,
+    PENDING,
+    RECEIVED,
+    REFUSED,
+    UNCERTAIN,
+    Entry,
+    LedgerError,
+    Verdict,
+    check_transition,
+    checkpoint_message,
+    entry_hash,
+    verify_chain,
+)
+from kiosk.billing.keys import KioskKeys, public_key_hex
+from kiosk.billing.tariffs import DMP_OPEN, TariffSchedule
+
+PARIS = ZoneInfo("Europe/Paris")
+RETENTION_YEARS = 10  # [V] accounting records are kept 10 years
+
+SCHEMA = """
+CREATE TRIGGER IF NOT EXISTS entries_append_only_update BEFORE UPDATE ON entries
+BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_append_only_delete BEFORE DELETE ON entries
+BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """What was shown and chosen; no patient data."""
+
+    text_version: str
+    text_sha256: str
+    consent: bool
+    bris_de_glace_allowed: bool
+    centre15_allowed: bool
+    web_access: bool
+    language: str
+    attested_by: str  # RPPS of the pharmacist who attested
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    paid_on: str  # YYYY-MM-DD
+    reference: str
+    amount_cents: int
+    period_start: str
+    period_end: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAct:
+    act_id: str
+    act_code: str
+    status: str
+    opened_utc: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerVerdict:
+    ok: bool
+    entries: int
+    head: str
+    message: str
+    checkpoints: int = 0
+
+
+# Column names come from the Entry dataclass, never from input.
+_INSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+)
+_SELECT_ENTRIES = f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq"  # noqa: S608
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def paris_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(PARIS).date()
+
+
+class Ledger:
+    def __init__(self, path: Path, keys: KioskKeys, tariffs: TariffSchedule | None = None) -> None:
+        self.path = path
+        self.keys = keys
+        self.tariffs = tariffs or TariffSchedule()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self.db = sqlite_utils.Database(self._conn)
+        self._create_schema()
+        self._aead = AESGCM(
+            HKDF(hashes.SHA256(), 32, salt=None, info=b"borne-dmp pending INS").derive(keys.secret)
+        )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        text, integer = str, int
+        columns: dict[str, Any] = {name: text for name in COLUMNS}
+        columns.update(seq=integer, amount_cents=integer)
+        self.db["entries"].create(columns, pk="seq", if_not_exists=True)  # type: ignore[union-attr]
+        self.db["acts"].create(  # type: ignore[union-attr]
+            {
+                "act_id": text, "act_code": text, "status": text, "amount_cents": integer,
+                "opened_utc": text, "day": text, "month": text, "rpps": text,
+                "patient_key": text, "duplicate_of": text, "last_seq": integer,
+            },
+            pk="act_id",
+            if_not_exists=True,
+        )  # fmt: skip
+        self.db["payments"].create(  # type: ignore[union-attr]
+            {
+                "reference": text, "paid_on": text, "amount_cents": integer,
+                "period_start": text, "period_end": text, "seq": integer,
+            },
+            pk="reference",
+            if_not_exists=True,
+        )  # fmt: skip
+        self.db["checkpoints"].create(  # type: ignore[union-attr]
+            {"day": text, "seq": integer, "head": text, "signed_utc": text,
+             "signature": text, "public_key": text},
+            pk="day",
+            if_not_exists=True,
+        )  # fmt: skip
+        self.db["pending_ins"].create(  # type: ignore[union-attr]
+            {"act_id": text, "nonce": text, "sealed": text}, pk="act_id", if_not_exists=True
+        )
+        self._conn.executescript(SCHEMA)
+        for table, cols in (("acts", ["day"]), ("acts", ["status"]), ("acts", ["patient_key"])):
+            self.db[table].create_index(cols, if_not_exists=True)  # type: ignore[union-attr]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _append(self, conn: sqlite3.Connection, **values: str | int) -> Entry:
+        row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
+        base: dict[str, Any] = {name: "" for name in COLUMNS}
+        base |= {"amount_cents": 0, "kiosk_id": self.keys.kiosk_id}
+        entry = Entry(**(base | values | {"seq": seq, "prev_hash": prev}))
+        entry = replace(entry, hash=entry_hash(entry))
+        conn.execute(_INSERT_ENTRY, [getattr(entry, name) for name in COLUMNS])
+        return entry
+
+    # -- acts ---------------------------------------------------------------------------
+
+    def begin(
+        self,
+        act_code: str,
+        rpps: str,
+        ins: str,
+        consent: ConsentRecord,
+        at: dt.datetime | None = None,
+    ) -> str:
+        """Record a ``pending`` act before the remote call; returns its id."""
+        at = at or utc_now()
+        self.tariffs.cents(act_code, paris_day(at))  # unknown act or date: refused now
+        act_id = uuid.uuid4().hex
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, ins.encode(), act_id.encode())
+        with self._transaction() as conn:
+            entry = self._append(
+                conn, kind="act", ref=act_id, act_code=act_code, status=PENDING,
+                at_utc=iso(at), rpps=rpps, patient_key=self.keys.patient_key(ins),
+                consent=consent.to_json(),
+            )  # fmt: skip
+            self._new_act(conn, entry, at)
+            conn.execute(
+                "INSERT INTO pending_ins (act_id, nonce, sealed) VALUES (?, ?, ?)",
+                (act_id, nonce.hex(), sealed.hex()),
+            )
+        self._checkpoint_if_new_day(at)
+        return act_id
+
+    def record_refusal(
+        self,
+        act_code: str,
+        rpps: str,
+        consent: ConsentRecord,
+        at: dt.datetime | None = None,
+    ) -> str:
+        """Consent refused: one ``refused`` entry, nothing sent, nothing due."""
+        at = at or utc_now()
+        act_id = uuid.uuid4().hex
+        with self._transaction() as conn:
+            entry = self._append(
+                conn, kind="act", ref=act_id, act_code=act_code, status=REFUSED,
+                at_utc=iso(at), rpps=rpps, consent=consent.to_json(),
+            )  # fmt: skip
+            self._new_act(conn, entry, at)
+        self._checkpoint_if_new_day(at)
+        return act_id
+
+    def _new_act(self, conn: sqlite3.Connection, entry: Entry, at: dt.datetime) -> None:
+        day = paris_day(at)
+        conn.execute(
+            "INSERT INTO acts VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, '', ?)",
+            (entry.ref, entry.act_code, entry.status, entry.at_utc, day.isoformat(),
+             day.isoformat()[:7], entry.rpps, entry.patient_key, entry.seq),
+        )  # fmt: skip
+
+    def finish(self, act_id: str, status: str, at: dt.datetime | None = None) -> Entry:
+        """Record the outcome: confirmed, failed, already_existed or uncertain."""
+        at = at or utc_now()
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT act_code, status, day, rpps, patient_key FROM acts WHERE act_id = ?",
+                (act_id,),
+            ).fetchone()
+            if row is None:
+                raise LedgerError(f"no act {act_id} in the ledger")
+            act_code, previous, day, rpps, patient_key = row
+            check_transition(previous, status)
+            amount, duplicate_of = 0, ""
+            if status == CONFIRMED:
+                amount = self.tariffs.cents(act_code, dt.date.fromisoformat(day))
+                if act_code == DMP_OPEN:
+                    duplicate_of = self._earlier_opening(conn, patient_key, act_id)
+                    amount = 0 if duplicate_of else amount
+            entry = self._append(
+                conn, kind="act", ref=act_id, act_code=act_code, status=status,
+                amount_cents=amount, at_utc=iso(at), rpps=rpps, patient_key=patient_key,
+                duplicate_of=duplicate_of,
+            )  # fmt: skip
+            conn.execute(
+                "UPDATE acts SET status = ?, amount_cents = ?, duplicate_of = ?, last_seq = ?"
+                " WHERE act_id = ?",
+                (status, amount, duplicate_of, entry.seq, act_id),
+            )
+            if status != UNCERTAIN:
+                conn.execute("DELETE FROM pending_ins WHERE act_id = ?", (act_id,))
+        self._checkpoint_if_new_day(at)
+        return entry
+
+    def _earlier_opening(self, conn: sqlite3.Connection, patient_key: str, act_id: str) -> str:
+        row = conn.execute(
+            "SELECT act_id FROM acts WHERE patient_key = ? AND act_code = ? AND status = ?"
+            " AND duplicate_of = '' AND act_id != ? ORDER BY last_seq LIMIT 1",
+            (patient_key, DMP_OPEN, CONFIRMED, act_id),
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def unresolved(self) -> list[OpenAct]:
+        """Acts left pending or uncertain (a crash, a lost answer): to resolve at start-up."""
+        rows = self._conn.execute(
+            "SELECT act_id, act_code, status, opened_utc FROM acts"
+            " WHERE status IN (?, ?) ORDER BY last_seq",
+            (PENDING, UNCERTAIN),
+        ).fetchall()
+        return [OpenAct(*row) for row in rows]
+
+    def pending_ins(self, act_id: str) -> str | None:
+        """The INS of an unresolved act, for the TD0.2 call that resolves it."""
+        row = self._conn.execute(
+            "SELECT nonce, sealed FROM pending_ins WHERE act_id = ?", (act_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        plain = self._aead.decrypt(bytes.fromhex(row[0]), bytes.fromhex(row[1]), act_id.encode())
+        return plain.decode()
+
+    # -- payments -----------------------------------------------------------------------
+
+    def import_payments(self, payments: list[Payment], at: dt.datetime | None = None) -> int:
+        """All or nothing; a reference already imported with the same content is skipped,
+        with other content it is an error. Returns how many were added."""
+        at = at or utc_now()
+        added = 0
+        with self._transaction() as conn:
+            for payment in payments:
+                row = conn.execute(
+                    "SELECT paid_on, amount_cents, period_start, period_end FROM payments"
+                    " WHERE reference = ?",
+                    (payment.reference,),
+                ).fetchone()
+                same = (payment.paid_on, payment.amount_cents, payment.period_start,
+                        payment.period_end)  # fmt: skip
+                if row is not None:
+                    if tuple(row) != same:
+                        raise LedgerError(
+                            f"payment {payment.reference!r} was already imported with other values"
+                        )
+                    continue
+                entry = self._append(
+                    conn, kind="payment", ref=payment.reference, status=RECEIVED,
+                    amount_cents=payment.amount_cents, at_utc=iso(at), paid_on=payment.paid_on,
+                    period_start=payment.period_start, period_end=payment.period_end,
+                )  # fmt: skip
+                conn.execute(
+                    "INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?)",
+                    (payment.reference, *same, entry.seq),
+                )
+                added += 1
+        self._checkpoint_if_new_day(at)
+        return added
+
+    def payments(self) -> list[Payment]:
+        rows = self._conn.execute(
+            "SELECT paid_on, reference, amount_cents, period_start, period_end FROM payments"
+            " ORDER BY period_start, paid_on, reference"
+        ).fetchall()
+        return [Payment(*row) for row in rows]
+
+    # -- integrity ----------------------------------------------------------------------
+
+    def checkpoint(self, at: dt.datetime | None = None) -> dict[str, Any] | None:
+        """Sign today's chain head (replacing today's earlier checkpoint)."""
+        at = at or utc_now()
+        row = self._conn.execute(
+            "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        day = paris_day(at).isoformat()
+        message = checkpoint_message(self.keys.kiosk_id, day, row[0], row[1])
+        record = {
+            "day": day,
+            "seq": row[0],
+            "head": row[1],
+            "signed_utc": iso(at),
+            "signature": self.keys.signing_key.sign(message).hex(),
+            "public_key": public_key_hex(self.keys.public_key),
+        }
+        self.db["checkpoints"].upsert(record, pk="day")  # type: ignore[union-attr]
+        return record
+
+    def _checkpoint_if_new_day(self, at: dt.datetime) -> None:
+        day = paris_day(at).isoformat()
+        if self._conn.execute("SELECT 1 FROM checkpoints WHERE day = ?", (day,)).fetchone():
+            return
+        self.checkpoint(at)
+
+    def verify(self, public_key: Ed25519PublicKey | None = None) -> LedgerVerdict:
+        return verify_file(self._conn, public_key or self.keys.public_key)
+
+
+def _checkpoint_problem(
+    conn: sqlite3.Connection,
+    public_key: Ed25519PublicKey,
+    day: str,
+    seq: int,
+    head: str,
+    signature: str,
+) -> str | None:
+    row = conn.execute("SELECT hash, kiosk_id FROM entries WHERE seq = ?", (seq,)).fetchone()
+    if row is None or row[0] != head:
+        return f"entry {seq} does not match the checkpoint signed on {day}"
+    try:
+        public_key.verify(bytes.fromhex(signature), checkpoint_message(row[1], day, seq, head))
+    except (InvalidSignature, ValueError):
+        return f"checkpoint {day} has an invalid signature"
+    return None
+
+
+def verify_file(conn: sqlite3.Connection, public_key: Ed25519PublicKey | None) -> LedgerVerdict:
+    """Chain, derived tables and signed checkpoints. ``public_key`` None: chain only."""
+    latest: dict[str, tuple[str, int, str]] = {}
+    paid: dict[str, tuple[str, int, str, str]] = {}
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for row in conn.execute(_SELECT_ENTRIES):
+            kind, ref = row[1], row[2]
+            if kind == "act":
+                latest[ref] = (row[4], row[5], row[14])
+            elif kind == "payment":
+                paid[ref] = (row[11], row[5], row[12], row[13])
+            yield row
+
+    try:
+        verdict: Verdict = verify_chain(rows())
+        if not verdict.ok:
+            return LedgerVerdict(False, verdict.entries, verdict.head, verdict.reason)
+        acts = {
+            r[0]: (r[1], r[2], r[3])
+            for r in conn.execute("SELECT act_id, status, amount_cents, duplicate_of FROM acts")
+        }
+        if acts != latest:
+            bad = next(iter(sorted(set(acts.items()) ^ set(latest.items()))))[0]
+            message = f"derived table 'acts' differs from the chain (act {bad})"
+            return LedgerVerdict(False, verdict.entries, verdict.head, message)
+        pays = {
+            r[0]: (r[1], r[2], r[3], r[4])
+            for r in conn.execute(
+                "SELECT reference, paid_on, amount_cents, period_start, period_end FROM payments"
+            )
+        }
+        if pays != paid:
+            return LedgerVerdict(False, verdict.entries, verdict.head,
+                                 "derived table 'payments' differs from the chain")  # fmt: skip
+        checked = 0
+        if public_key is not None:
+            for day, seq, head, signature, key_hex in conn.execute(
+                "SELECT day, seq, head, signature, public_key FROM checkpoints ORDER BY day"
+            ):
+                problem = _checkpoint_problem(conn, public_key, day, int(seq), head, signature)
+                if problem is None and key_hex != public_key_hex(public_key):
+                    problem = f"checkpoint {day} names another public key"
+                if problem is not None:
+                    return LedgerVerdict(False, verdict.entries, verdict.head, problem)
+                checked += 1
+    except sqlite3.DatabaseError as exc:
+        return LedgerVerdict(False, 0, GENESIS, f"the ledger file is damaged ({exc})")
+    return LedgerVerdict(True, verdict.entries, verdict.head, "ledger intact", checked)
