@@ -183,3 +183,30 @@ def checkpoint(ledger: LedgerOption = None, config: ConfigOption = None) -> None
     if record is None:
         fail("the ledger is empty: nothing to sign")
     typer.echo(f"checkpoint {record['day']}: entry {record['seq']}, head {record['head'][:16]}")
+
+
+@ledger_app.command("pending")
+def pending(
+    ledger: LedgerOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Acts left pending or uncertain (a crash, a lost answer), waiting for resolution."""
+    from dataclasses import asdict
+
+    from kiosk.billing.ledger import unresolved_acts
+
+    path, _ = _path(ledger, config)
+    conn = _read_only(path)
+    try:
+        acts = [asdict(act) for act in unresolved_acts(conn)]
+    except sqlite3.Error as exc:
+        fail(f"{path}: cannot read the ledger ({exc})")
+    finally:
+        conn.close()
+    if as_json:
+        emit_json({"pending": acts})
+        return
+    for act in acts:
+        typer.echo(f"{act['opened_utc']}  {act['act_code']}  {act['status']}  {act['act_id']}")
+    typer.echo(f"{len(acts)} act(s) waiting for resolution")

@@ -308,12 +308,7 @@ class Ledger:
 
     def unresolved(self) -> list[OpenAct]:
         """Acts left pending or uncertain (a crash, a lost answer): to resolve at start-up."""
-        rows = self._conn.execute(
-            "SELECT act_id, act_code, status, opened_utc FROM acts"
-            " WHERE status IN (?, ?) ORDER BY last_seq",
-            (PENDING, UNCERTAIN),
-        ).fetchall()
-        return [OpenAct(*row) for row in rows]
+        return unresolved_acts(self._conn)
 
     def pending_ins(self, act_id: str) -> str | None:
         """The INS of an unresolved act, for the TD0.2 call that resolves it."""
@@ -398,6 +393,15 @@ class Ledger:
 
     def verify(self, public_key: Ed25519PublicKey | None = None) -> LedgerVerdict:
         return verify_file(self._conn, public_key or self.keys.public_key)
+
+
+def unresolved_acts(conn: sqlite3.Connection) -> list[OpenAct]:
+    rows = conn.execute(
+        "SELECT act_id, act_code, status, opened_utc FROM acts"
+        " WHERE status IN (?, ?) ORDER BY last_seq",
+        (PENDING, UNCERTAIN),
+    ).fetchall()
+    return [OpenAct(*row) for row in rows]
 
 
 def _checkpoint_problem(
