@@ -164,6 +164,8 @@ def export(
             exports.export_csv(conn, out, start, end)
         else:
             exports.export_pdf(conn, out, start, end, path.parent)
+    except sqlite3.Error as exc:
+        fail(f"{path}: cannot read the ledger ({exc}); run `kiosk ledger verify`")
     except OSError as exc:
         fail(f"{out}: cannot write ({exc.strerror or exc})")
     finally:
