@@ -61,7 +61,7 @@ def report(
         {"month": month, "openings": n, "amount_due_cents": cents}
         for month, n, cents in conn.execute(
             "SELECT month, SUM(act_code = ?), SUM(amount_cents) FROM acts WHERE day BETWEEN ?"
-            " AND ? AND status = ? AND duplicate_of = '' AND (act_code = ? OR amount_cents != 0)"
+            " AND ? AND +status = ? AND duplicate_of = '' AND (act_code = ? OR amount_cents != 0)"
             " GROUP BY month ORDER BY month",
             (DMP_OPEN, low, high, CONFIRMED, DMP_OPEN),
         )
