@@ -368,12 +368,14 @@ class Ledger:
         """Sign today's chain head (replacing today's earlier checkpoint)."""
         at = at or utc_now()
         row = self._conn.execute(
-            "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
+            "SELECT seq, hash, kiosk_id FROM entries ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         if row is None:
             return None
         day = paris_day(at).isoformat()
-        message = checkpoint_message(self.keys.kiosk_id, day, row[0], row[1])
+        # The head entry's kiosk id, as verify_file rebuilds the message from it: signing
+        # our own id would make a ledger written under another id fail verification.
+        message = checkpoint_message(row[2], day, row[0], row[1])
         record = {
             "day": day,
             "seq": row[0],
