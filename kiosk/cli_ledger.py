@@ -39,9 +39,14 @@ def _path(ledger: Path | None, config: Path | None) -> tuple[Path, str]:
     return ledger or Path(cfg.path), cfg.kiosk_id or f"kiosk-{socket.gethostname()}"
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
+def _existing(path: Path) -> Path:
     if not path.exists():
-        fail(f"{path}: no ledger here")
+        fail(f"{path}: no ledger here (the kiosk creates it at its first act)")
+    return path
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    _existing(path)
     try:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -126,6 +131,7 @@ def import_payments(
     from kiosk.billing.payments import PaymentFileError, parse_payments
 
     path, kiosk_id = _path(ledger, config)
+    _existing(path)
     try:
         payments = parse_payments(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -180,7 +186,7 @@ def checkpoint(ledger: LedgerOption = None, config: ConfigOption = None) -> None
     from kiosk.billing.ledger import Ledger
 
     path, kiosk_id = _path(ledger, config)
-    with Ledger(path, load_or_create_keys(path.parent, kiosk_id)) as book:
+    with Ledger(_existing(path), load_or_create_keys(path.parent, kiosk_id)) as book:
         record = book.checkpoint()
     if record is None:
         fail("the ledger is empty: nothing to sign")
