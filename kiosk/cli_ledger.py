@@ -218,3 +218,45 @@ def pending(
     for act in acts:
         typer.echo(f"{act['opened_utc']}  {act['act_code']}  {act['status']}  {act['act_id']}")
     typer.echo(f"{len(acts)} act(s) waiting for resolution")
+
+
+@ledger_app.command("reconcile")
+def reconcile(
+    ledger: LedgerOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Per payment period: openings, due, paid, balance; and what no payment covers yet."""
+    from kiosk.billing.payments import PeriodBalance
+    from kiosk.billing.reports import reconciliation
+
+    path, _ = _path(ledger, config)
+    conn = _read_only(path)
+    try:
+        periods, uncovered = reconciliation(conn)
+    except sqlite3.Error as exc:
+        fail(f"{path}: cannot read the ledger ({exc}); run `kiosk ledger verify`")
+    finally:
+        conn.close()
+
+    def row(p: PeriodBalance) -> dict[str, object]:
+        return {
+            "period_start": p.period_start, "period_end": p.period_end,
+            "openings": p.openings, "due_cents": p.due_cents, "paid_cents": p.paid_cents,
+            "balance_cents": p.balance_cents, "references": list(p.references),
+        }  # fmt: skip
+
+    if as_json:
+        emit_json(
+            {
+                "periods": [row(p) for p in periods],
+                "not_covered": row(uncovered) if uncovered else None,
+            }
+        )
+        return
+    for p in [*periods, *([uncovered] if uncovered else [])]:
+        typer.echo(
+            f"{p.period_start}..{p.period_end}: {p.openings} openings, due "
+            f"{p.due_cents / 100:.2f}, paid {p.paid_cents / 100:.2f}, "
+            f"balance {p.balance_cents / 100:.2f} EUR {' '.join(p.references) or '(not paid)'}"
+        )

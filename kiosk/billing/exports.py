@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.billing.keys import PUBLIC_KEY_FILE, load_public_key
-from kiosk.billing.ledger import LedgerVerdict, Payment, verify_file
+from kiosk.billing.ledger import LedgerVerdict, verify_file
 from kiosk.billing.payments import PeriodBalance
 from kiosk.billing.reports import reconciliation, report
 
@@ -188,14 +188,7 @@ def summarize(
 ) -> Summary:
     figures = report(conn, start, end)
     bars, per_year = series(figures["by_month"])
-    payments = [
-        Payment(*row)
-        for row in conn.execute(
-            "SELECT paid_on, reference, amount_cents, period_start, period_end FROM payments"
-            " ORDER BY period_start, paid_on, reference"
-        )
-    ]
-    balances, unpaid = reconciliation(conn, payments)
+    balances, unpaid = reconciliation(conn)
     verdict, key_note = _verify(conn, state_dir)
     kiosk = conn.execute("SELECT kiosk_id FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
     last = conn.execute(

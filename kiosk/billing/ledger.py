@@ -356,11 +356,7 @@ class Ledger:
         return added
 
     def payments(self) -> list[Payment]:
-        rows = self._conn.execute(
-            "SELECT paid_on, reference, amount_cents, period_start, period_end FROM payments"
-            " ORDER BY period_start, paid_on, reference"
-        ).fetchall()
-        return [Payment(*row) for row in rows]
+        return payments_of(self._conn)
 
     # -- integrity ----------------------------------------------------------------------
 
@@ -395,6 +391,14 @@ class Ledger:
 
     def verify(self, public_key: Ed25519PublicKey | None = None) -> LedgerVerdict:
         return verify_file(self._conn, public_key or self.keys.public_key)
+
+
+def payments_of(conn: sqlite3.Connection) -> list[Payment]:
+    rows = conn.execute(
+        "SELECT paid_on, reference, amount_cents, period_start, period_end FROM payments"
+        " ORDER BY period_start, paid_on, reference"
+    ).fetchall()
+    return [Payment(*row) for row in rows]
 
 
 def unresolved_acts(conn: sqlite3.Connection) -> list[OpenAct]:

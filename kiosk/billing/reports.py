@@ -12,7 +12,7 @@ import sqlite3
 from typing import Any
 
 from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, PENDING, REFUSED, UNCERTAIN
-from kiosk.billing.ledger import Payment
+from kiosk.billing.ledger import Payment, payments_of
 from kiosk.billing.payments import PeriodBalance, reconcile
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 
@@ -98,6 +98,6 @@ def due_by_day(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
 
 
 def reconciliation(
-    conn: sqlite3.Connection, payments: list[Payment]
+    conn: sqlite3.Connection, payments: list[Payment] | None = None
 ) -> tuple[list[PeriodBalance], PeriodBalance | None]:
-    return reconcile(due_by_day(conn), payments)
+    return reconcile(due_by_day(conn), payments_of(conn) if payments is None else payments)

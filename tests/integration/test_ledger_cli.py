@@ -326,3 +326,26 @@ def test_the_cli_never_prints_an_ins(site: tuple[Path, Path], tmp_path: Path) ->
     data = b"".join(p.read_bytes() for p in ledger.parent.glob("ledger.db*"))
     for ins in PATIENTS.values():
         assert ins.encode() not in data
+
+
+def test_reconcile_lists_periods_and_what_no_payment_covers(tmp_path: Path) -> None:
+    from kiosk.billing.keys import load_or_create_keys
+    from kiosk.billing.ledger import ConsentRecord, Ledger, Payment
+
+    state = tmp_path / "state"
+    consent = ConsentRecord("v1", "ab" * 32, True, True, True, False, "fr", "10001234567")
+    with Ledger(state / "ledger.db", load_or_create_keys(state, "kiosk-test")) as book:
+        for i, day in enumerate(["2026-03-02", "2026-06-10", "2027-02-01"]):
+            at = dt.datetime.fromisoformat(day + "T10:00:00+00:00")
+            act = book.begin("DMP_OPEN", "10001234567", f"2800575123{i:05d}", consent, at=at)
+            book.finish(act, "confirmed", at=at)
+        book.import_payments([Payment("2027-04-15", "ROSP-2026", 300, "2026-01-01", "2026-12-31")])
+    result = run_kiosk("ledger", "reconcile", "--ledger", str(state / "ledger.db"), "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    (period,) = answer["periods"]
+    assert (period["openings"], period["due_cents"], period["paid_cents"]) == (2, 200, 300)
+    assert period["balance_cents"] == -100  # overpaid
+    assert period["references"] == ["ROSP-2026"]
+    assert answer["not_covered"]["openings"] == 1
+    assert answer["not_covered"]["due_cents"] == 100
