@@ -1,0 +1,465 @@
+"""The patient journey as a pure state machine (DESIGN §1). No Kivy, no I/O, no clock.
+
+``step(flow, event)`` returns the next :class:`Flow` and the :class:`Command` list the
+journey must carry out (read the card, call the DMP, write the ledger, print, wipe).
+Everything the patient entered lives in the ``Flow`` value only, and every path back to
+the welcome screen returns a fresh one: card removal, cancel, inactivity, the end.
+
+Rules enforced here:
+- a minor's DMP only through a legal representative, who declares the role;
+- consent is unticked and required; emergency access (bris de glace) and SAMU-centre 15
+  access are ticked by default [V EX_1.1-1050];
+- giving a contact creates the online account: the patient sees a warning first;
+- nothing is created without the pharmacist's attestation (3 wrong codes lock it);
+- inactivity: a warning, then back to welcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TypeAlias
+
+from kiosk.hardware.cards import Beneficiary, VitaleCard
+
+WARN_AFTER = 60.0  # seconds without a touch before "are you still there?"
+RESET_AFTER = 90.0  # seconds without a touch before the journey ends
+ATTESTATION_TRIES = 3
+ATTESTATION_LOCK = 300.0  # seconds the attestation stays locked after 3 wrong codes
+MAJORITY = 18
+
+
+class Screen(StrEnum):
+    WELCOME = "welcome"
+    INSERT_CARD = "insert_card"
+    READING = "reading"
+    CHOOSE = "choose_beneficiary"
+    GUARDIAN = "guardian"
+    CHECKING = "checking"
+    EXISTS = "already_exists"
+    CLOSED = "closed"
+    INFORMATION = "information"
+    CONSENT = "consent"
+    CONTACT = "contact"
+    ATTESTATION = "attestation"
+    CREATING = "creating"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    ALREADY_EXISTS = "already_exists"
+    REACTIVATED = "reactivated"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardInserted:
+    kind: str  # "vitale" | "cps" | "unknown"
+
+
+@dataclass(frozen=True)
+class CardRemoved:
+    pass
+
+
+@dataclass(frozen=True)
+class CardRead:
+    card: VitaleCard
+
+
+@dataclass(frozen=True)
+class CardFailed:
+    message: str  # French, for the patient
+
+
+@dataclass(frozen=True)
+class Tap:
+    action: str  # start|cancel|next|back|choose|guardian|toggle|contact|attest|reactivate|…
+    value: str | int | bool | None = None
+
+
+@dataclass(frozen=True)
+class Tick:
+    now: float  # monotonic seconds
+
+
+@dataclass(frozen=True)
+class DmpChecked:
+    state: str  # "exists" | "closed" | "not_found"
+
+
+@dataclass(frozen=True)
+class DmpDone:
+    outcome: Outcome  # CREATED or REACTIVATED
+    web_access: bool
+
+
+@dataclass(frozen=True)
+class DmpFailed:
+    message: str  # French, for the patient
+
+
+@dataclass(frozen=True)
+class AttestationChecked:
+    ok: bool
+
+
+Event: TypeAlias = (
+    CardInserted | CardRemoved | CardRead | CardFailed | Tap | Tick | DmpChecked | DmpDone
+    | DmpFailed | AttestationChecked
+)  # fmt: skip
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """Something the journey must do. ``name`` in: read_card, check_dmp, open_dmp,
+    check_attestation, record_refusal, print_receipt, wipe, speak."""
+
+    name: str
+    args: tuple[object, ...] = ()
+
+
+# --- state ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choices:
+    consent: bool = False  # unticked: the patient must tick it
+    bris_de_glace: bool = True  # ticked by default [V]
+    centre15: bool = True
+    mobile: str | None = None
+    email: str | None = None
+    web_access_warned: bool = False
+
+
+@dataclass(frozen=True)
+class Flow:
+    screen: Screen = Screen.WELCOME
+    language: str = "fr"
+    card: VitaleCard | None = field(default=None, repr=False)
+    beneficiary: int | None = None
+    guardian_role: str | None = None
+    choices: Choices = field(default_factory=Choices)
+    dmp_state: str | None = None
+    outcome: Outcome | None = None
+    message: str = ""
+    last_touch: float = 0.0
+    warning: bool = False
+    attestation_failures: int = 0
+    attestation_locked_until: float = 0.0
+    today: dt.date = dt.date(2026, 1, 1)
+
+    @property
+    def person(self) -> Beneficiary | None:
+        if self.card is None or self.beneficiary is None:
+            return None
+        return self.card.beneficiaries[self.beneficiary]
+
+    @property
+    def needs_guardian(self) -> bool:
+        person = self.person
+        return person is not None and is_minor(person.birth_date, self.today)
+
+    def holds_patient_data(self) -> bool:
+        return (
+            self.card is not None
+            or self.beneficiary is not None
+            or self.choices != Choices()
+            or self.guardian_role is not None
+        )
+
+
+GUARDIAN_ROLES = ("mere", "pere", "tuteur")
+
+
+def is_minor(birth_date: str, today: dt.date) -> bool:
+    """From the card's raw YYYYMMDD; lunar dates (00 day/month) count from the year's
+    end of the known part, so a doubtful case is treated as a minor (safer)."""
+    try:
+        year = int(birth_date[:4])
+        month = int(birth_date[4:6]) or 12
+        day = int(birth_date[6:8]) or 31
+    except ValueError:
+        return True
+    month = min(max(month, 1), 12)
+    years = today.year - year - ((today.month, today.day) < (month, min(day, 31)))
+    return years < MAJORITY
+
+
+def fresh(flow: Flow, now: float) -> Flow:
+    """Back to welcome with nothing of the patient kept; the language and the
+    attestation lock (a protection, not patient data) survive."""
+    return Flow(
+        language=flow.language,
+        last_touch=now,
+        attestation_failures=flow.attestation_failures,
+        attestation_locked_until=flow.attestation_locked_until,
+        today=flow.today,
+    )
+
+
+def _end(flow: Flow, outcome: Outcome, now: float | None = None) -> tuple[Flow, list[Command]]:
+    """The journey is over: wipe and go back to welcome."""
+    return fresh(flow, flow.last_touch if now is None else now), [
+        Command("finished", (outcome,)),
+        Command("wipe"),
+    ]
+
+
+def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    # Events valid anywhere first: a pulled card or a timeout ends everything.
+    if isinstance(event, CardRemoved):
+        if flow.screen is Screen.WELCOME and not flow.holds_patient_data():
+            return flow, []
+        if flow.screen is Screen.CREATING:
+            # the creation runs on: the ledger and the DMP call finish it; the screen
+            # returns to welcome and the patient's data is wiped now
+            return fresh(flow, flow.last_touch), [Command("wipe")]
+        return _end(flow, Outcome.CANCELLED)
+    if isinstance(event, Tick):
+        return _tick(flow, event.now)
+    if isinstance(event, Tap):
+        flow = replace(flow, warning=False)  # the journey stamps last_touch via touched()
+        if event.action == "language":
+            return replace(flow, language="en" if flow.language == "fr" else "fr"), []
+        if event.action == "read_aloud":
+            return flow, [Command("speak", (flow.screen, flow.language))]
+        if event.action == "cancel" and flow.screen is not Screen.CREATING:
+            if flow.screen is Screen.WELCOME:
+                return flow, []
+            return _end(flow, Outcome.CANCELLED)
+    handler = _HANDLERS.get(flow.screen)
+    if handler is None:
+        return flow, []
+    return handler(flow, event)
+
+
+def touched(flow: Flow, now: float) -> Flow:
+    """Called by the journey on every touch, with the monotonic time."""
+    return replace(flow, last_touch=now, warning=False)
+
+
+def _tick(flow: Flow, now: float) -> tuple[Flow, list[Command]]:
+    if flow.screen in (Screen.WELCOME, Screen.CREATING, Screen.CHECKING, Screen.READING):
+        return flow, []  # idle, or waiting on a call with its own deadline
+    idle = now - flow.last_touch
+    if idle >= RESET_AFTER:
+        return _end(flow, Outcome.CANCELLED, now)
+    if idle >= WARN_AFTER and not flow.warning:
+        return replace(flow, warning=True), []
+    return flow, []
+
+
+# --- per-screen handlers --------------------------------------------------------------
+
+
+def _welcome(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action == "start":
+        return replace(flow, screen=Screen.INSERT_CARD), []
+    if isinstance(event, CardInserted):
+        return _inserted(flow, event)
+    return flow, []
+
+
+def _insert_card(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, CardInserted):
+        return _inserted(flow, event)
+    return flow, []
+
+
+def _inserted(flow: Flow, event: CardInserted) -> tuple[Flow, list[Command]]:
+    if event.kind != "vitale":
+        message = "Carte non reconnue. Insérez votre carte Vitale."
+        return replace(flow, screen=Screen.ERROR, message=message), []
+    return replace(flow, screen=Screen.READING), [Command("read_card")]
+
+
+def _reading(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, CardRead):
+        if not event.card.beneficiaries:
+            message = "Cette carte ne porte aucun bénéficiaire."
+            return replace(flow, screen=Screen.ERROR, message=message), []
+        return replace(flow, screen=Screen.CHOOSE, card=event.card), []
+    if isinstance(event, CardFailed):
+        return replace(flow, screen=Screen.ERROR, message=event.message), []
+    return flow, []
+
+
+def _choose(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if not (isinstance(event, Tap) and event.action == "choose") or flow.card is None:
+        return flow, []
+    index = event.value
+    if not isinstance(index, int) or isinstance(index, bool):
+        return flow, []
+    if not 0 <= index < len(flow.card.beneficiaries):
+        return flow, []
+    chosen = replace(flow, beneficiary=index, guardian_role=None)
+    if chosen.needs_guardian:
+        return replace(chosen, screen=Screen.GUARDIAN), []
+    return _check(chosen)
+
+
+def _guardian(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action == "guardian" and event.value in GUARDIAN_ROLES:
+        return _check(replace(flow, guardian_role=str(event.value)))
+    if isinstance(event, Tap) and event.action == "back":
+        return replace(flow, screen=Screen.CHOOSE, beneficiary=None), []
+    return flow, []
+
+
+def _check(flow: Flow) -> tuple[Flow, list[Command]]:
+    return replace(flow, screen=Screen.CHECKING), [Command("check_dmp", (flow.beneficiary,))]
+
+
+def _checking(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, DmpChecked):
+        if event.state == "exists":
+            return replace(flow, screen=Screen.EXISTS, dmp_state="exists"), []
+        if event.state == "closed":
+            return replace(flow, screen=Screen.CLOSED, dmp_state="closed"), []
+        return replace(flow, screen=Screen.INFORMATION, dmp_state="not_found"), []
+    if isinstance(event, DmpFailed):
+        return replace(flow, screen=Screen.ERROR, message=event.message), []
+    return flow, []
+
+
+def _exists(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action in ("done", "next"):
+        return _end(flow, Outcome.ALREADY_EXISTS)
+    return flow, []
+
+
+def _closed(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action == "reactivate":
+        if event.value:
+            return replace(flow, screen=Screen.INFORMATION), []
+        return _end(flow, Outcome.CANCELLED)
+    return flow, []
+
+
+def _information(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action == "next":
+        return replace(flow, screen=Screen.CONSENT), []
+    return flow, []
+
+
+def _consent(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if not isinstance(event, Tap):
+        return flow, []
+    if event.action == "toggle" and event.value in ("consent", "bris_de_glace", "centre15"):
+        c = flow.choices
+        choices = {
+            "consent": replace(c, consent=not c.consent),
+            "bris_de_glace": replace(c, bris_de_glace=not c.bris_de_glace),
+            "centre15": replace(c, centre15=not c.centre15),
+        }[str(event.value)]
+        return replace(flow, choices=choices), []
+    if event.action == "next" and flow.choices.consent:
+        return replace(flow, screen=Screen.CONTACT), []
+    if event.action == "refuse":  # nothing is sent; the refusal is recorded, unpaid
+        ended, commands = _end(flow, Outcome.REFUSED)
+        return ended, [Command("record_refusal", (flow.beneficiary,)), *commands]
+    return flow, []
+
+
+def _contact(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if not isinstance(event, Tap):
+        return flow, []
+    if event.action == "mobile":
+        value = str(event.value) if event.value else None
+        return replace(
+            flow, choices=replace(flow.choices, mobile=value, web_access_warned=False)
+        ), []
+    if event.action == "email":
+        value = str(event.value) if event.value else None
+        return replace(
+            flow, choices=replace(flow.choices, email=value, web_access_warned=False)
+        ), []
+    if event.action == "next":
+        wants_access = bool(flow.choices.mobile or flow.choices.email)
+        if wants_access and not flow.choices.web_access_warned:
+            # first "next" with a contact shows the warning; the second confirms it
+            return replace(flow, choices=replace(flow.choices, web_access_warned=True)), []
+        return replace(flow, screen=Screen.ATTESTATION), []
+    if event.action == "skip":
+        choices = replace(flow.choices, mobile=None, email=None, web_access_warned=False)
+        return replace(flow, screen=Screen.ATTESTATION, choices=choices), []
+    return flow, []
+
+
+def _attestation(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action == "attest" and isinstance(event.value, str):
+        if flow.last_touch < flow.attestation_locked_until:  # last_touch: now, via touched()
+            return replace(flow, message="Saisie bloquée : patientez quelques minutes."), []
+        return flow, [Command("check_attestation", (event.value,))]
+    if isinstance(event, AttestationChecked):
+        if event.ok:
+            return replace(flow, screen=Screen.CREATING, attestation_failures=0, message=""), [
+                Command("open_dmp", (flow.beneficiary, flow.choices, flow.guardian_role,
+                                     flow.dmp_state == "closed")),
+            ]  # fmt: skip
+        failures = flow.attestation_failures + 1
+        if failures >= ATTESTATION_TRIES:
+            return replace(
+                flow,
+                attestation_failures=0,
+                attestation_locked_until=flow.last_touch + ATTESTATION_LOCK,
+                message="Code incorrect 3 fois : saisie bloquée 5 minutes.",
+            ), []
+        left = ATTESTATION_TRIES - failures
+        return replace(
+            flow, attestation_failures=failures, message=f"Code incorrect ({left} essai(s))."
+        ), []
+    return flow, []
+
+
+def _creating(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, DmpDone):
+        return replace(flow, screen=Screen.DONE, outcome=event.outcome), [
+            Command("print_receipt", (event.outcome, event.web_access)),
+        ]
+    if isinstance(event, DmpFailed):
+        return replace(flow, screen=Screen.ERROR, message=event.message), []
+    return flow, []
+
+
+def _done(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action in ("done", "next"):
+        return _end(flow, flow.outcome or Outcome.CREATED)
+    return flow, []
+
+
+def _error(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, Tap) and event.action in ("done", "next"):
+        return _end(flow, Outcome.ERROR)
+    return flow, []
+
+
+_HANDLERS = {
+    Screen.WELCOME: _welcome,
+    Screen.INSERT_CARD: _insert_card,
+    Screen.READING: _reading,
+    Screen.CHOOSE: _choose,
+    Screen.GUARDIAN: _guardian,
+    Screen.CHECKING: _checking,
+    Screen.EXISTS: _exists,
+    Screen.CLOSED: _closed,
+    Screen.INFORMATION: _information,
+    Screen.CONSENT: _consent,
+    Screen.CONTACT: _contact,
+    Screen.ATTESTATION: _attestation,
+    Screen.CREATING: _creating,
+    Screen.DONE: _done,
+    Screen.ERROR: _error,
+}
