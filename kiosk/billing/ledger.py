@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,7 +134,11 @@ class Ledger:
         self.keys = keys
         self.tariffs = tariffs or TariffSchedule()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        # One connection shared by the journey's threads, serialized by this lock.
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            path, isolation_level=None, timeout=30, check_same_thread=False
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self.db = sqlite_utils.Database(self._conn)
@@ -190,13 +195,14 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def _append(self, conn: sqlite3.Connection, **values: str | int) -> Entry:
         row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
@@ -308,13 +314,15 @@ class Ledger:
 
     def unresolved(self) -> list[OpenAct]:
         """Acts left pending or uncertain (a crash, a lost answer): to resolve at start-up."""
-        return unresolved_acts(self._conn)
+        with self._lock:
+            return unresolved_acts(self._conn)
 
     def pending_ins(self, act_id: str) -> str | None:
         """The INS of an unresolved act, for the TD0.2 call that resolves it."""
-        row = self._conn.execute(
-            "SELECT nonce, sealed FROM pending_ins WHERE act_id = ?", (act_id,)
-        ).fetchone()
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT nonce, sealed FROM pending_ins WHERE act_id = ?", (act_id,)
+            ).fetchone()
         if row is None:
             return None
         plain = self._aead.decrypt(bytes.fromhex(row[0]), bytes.fromhex(row[1]), act_id.encode())
@@ -356,13 +364,18 @@ class Ledger:
         return added
 
     def payments(self) -> list[Payment]:
-        return payments_of(self._conn)
+        with self._lock:
+            return payments_of(self._conn)
 
     # -- integrity ----------------------------------------------------------------------
 
     def checkpoint(self, at: dt.datetime | None = None) -> dict[str, Any] | None:
         """Sign today's chain head (replacing today's earlier checkpoint)."""
         at = at or utc_now()
+        with self._lock:
+            return self._checkpoint(at)
+
+    def _checkpoint(self, at: dt.datetime) -> dict[str, Any] | None:
         row = self._conn.execute(
             "SELECT seq, hash, kiosk_id FROM entries ORDER BY seq DESC LIMIT 1"
         ).fetchone()
@@ -385,12 +398,14 @@ class Ledger:
 
     def _checkpoint_if_new_day(self, at: dt.datetime) -> None:
         day = paris_day(at).isoformat()
-        if self._conn.execute("SELECT 1 FROM checkpoints WHERE day = ?", (day,)).fetchone():
-            return
-        self.checkpoint(at)
+        with self._lock:
+            if self._conn.execute("SELECT 1 FROM checkpoints WHERE day = ?", (day,)).fetchone():
+                return
+            self._checkpoint(at)
 
     def verify(self, public_key: Ed25519PublicKey | None = None) -> LedgerVerdict:
-        return verify_file(self._conn, public_key or self.keys.public_key)
+        with self._lock:
+            return verify_file(self._conn, public_key or self.keys.public_key)
 
 
 def payments_of(conn: sqlite3.Connection) -> list[Payment]:

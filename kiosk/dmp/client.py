@@ -156,6 +156,22 @@ class DmpSession:
             raise DmpInputError("this INS was not obtained by certified_identity in this journey")
         return identity.ins
 
+    def recovered_identity(self, ins: str) -> CertifiedIdentity:
+        """For start-up recovery only: an INS kept (encrypted) by the ledger for an act
+        whose outcome was lost in a crash. Usable for :meth:`status` only."""
+        return CertifiedIdentity(ins, "", "", "", session_id=f"{self.id}:recovered")
+
+    def status_of_recovered(self, identity: CertifiedIdentity) -> DmpStatus:
+        if identity.session_id != f"{self.id}:recovered":
+            raise DmpInputError("not a recovered identity of this session")
+        return self.client.call(
+            m.STATUS,
+            m.status_request(identity.ins),
+            self.practitioner,
+            identity.ins,
+            m.read_status_response,
+        )
+
     def certified_identity(self, traits: PatientTraits) -> CertifiedIdentity:
         """TD0.0: the certified identity (INS) from the Vitale traits."""
         return self.client.call(
