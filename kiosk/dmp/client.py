@@ -164,13 +164,7 @@ class DmpSession:
     def status_of_recovered(self, identity: CertifiedIdentity) -> DmpStatus:
         if identity.session_id != f"{self.id}:recovered":
             raise DmpInputError("not a recovered identity of this session")
-        return self.client.call(
-            m.STATUS,
-            m.status_request(identity.ins),
-            self.practitioner,
-            identity.ins,
-            m.read_status_response,
-        )
+        return self._status(identity.ins)
 
     def certified_identity(self, traits: PatientTraits) -> CertifiedIdentity:
         """TD0.0: the certified identity (INS) from the Vitale traits."""
@@ -184,7 +178,9 @@ class DmpSession:
 
     def status(self, identity: CertifiedIdentity) -> DmpStatus:
         """TD0.2: exists / closed / not found, and whether we are authorized."""
-        ins = self._own(identity)
+        return self._status(self._own(identity))
+
+    def _status(self, ins: str) -> DmpStatus:
         return self.client.call(
             m.STATUS, m.status_request(ins), self.practitioner, ins, m.read_status_response
         )
