@@ -124,7 +124,7 @@ Event: TypeAlias = (
 @dataclass(frozen=True)
 class Command:
     """Something the journey must do. ``name`` in: read_card, check_dmp, open_dmp,
-    check_attestation, record_refusal, print_receipt, wipe, speak."""
+    check_attestation, record_refusal, print_receipt, finished, wipe, speak."""
 
     name: str
     args: tuple[object, ...] = ()
@@ -158,6 +158,7 @@ class Flow:
     warning: bool = False
     attestation_failures: int = 0
     attestation_locked_until: float = 0.0
+    attestation_pending: bool = False  # a check_attestation was asked and not answered
     today: dt.date = dt.date(2026, 1, 1)
 
     @property
@@ -209,6 +210,18 @@ def fresh(flow: Flow, now: float) -> Flow:
     )
 
 
+def _leaving(flow: Flow) -> Outcome:
+    """The outcome of a journey ended by removal, timeout or cancel: a screen that
+    already shows a result keeps it (the patient pulls the card on "done")."""
+    if flow.screen is Screen.DONE and flow.outcome is not None:
+        return flow.outcome
+    if flow.screen is Screen.EXISTS:
+        return Outcome.ALREADY_EXISTS
+    if flow.screen is Screen.ERROR:
+        return Outcome.ERROR
+    return Outcome.CANCELLED
+
+
 def _end(flow: Flow, outcome: Outcome, now: float | None = None) -> tuple[Flow, list[Command]]:
     """The journey is over: wipe and go back to welcome."""
     return fresh(flow, flow.last_touch if now is None else now), [
@@ -226,7 +239,7 @@ def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
             # the creation runs on: the ledger and the DMP call finish it; the screen
             # returns to welcome and the patient's data is wiped now
             return fresh(flow, flow.last_touch), [Command("wipe")]
-        return _end(flow, Outcome.CANCELLED)
+        return _end(flow, _leaving(flow))
     if isinstance(event, Tick):
         return _tick(flow, event.now)
     if isinstance(event, Tap):
@@ -238,7 +251,7 @@ def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         if event.action == "cancel" and flow.screen is not Screen.CREATING:
             if flow.screen is Screen.WELCOME:
                 return flow, []
-            return _end(flow, Outcome.CANCELLED)
+            return _end(flow, _leaving(flow))
     handler = _HANDLERS.get(flow.screen)
     if handler is None:
         return flow, []
@@ -251,11 +264,15 @@ def touched(flow: Flow, now: float) -> Flow:
 
 
 def _tick(flow: Flow, now: float) -> tuple[Flow, list[Command]]:
-    if flow.screen in (Screen.WELCOME, Screen.CREATING, Screen.CHECKING, Screen.READING):
-        return flow, []  # idle, or waiting on a call with its own deadline
+    if flow.screen is Screen.WELCOME:
+        return flow, []
+    if flow.screen in (Screen.CREATING, Screen.CHECKING, Screen.READING):
+        # waiting on a call with its own deadline: the kiosk is busy, the patient is not
+        # idle, so the wait does not eat into the next screen's inactivity time
+        return replace(flow, last_touch=max(flow.last_touch, now)), []
     idle = now - flow.last_touch
     if idle >= RESET_AFTER:
-        return _end(flow, Outcome.CANCELLED, now)
+        return _end(flow, _leaving(flow), now)
     if idle >= WARN_AFTER and not flow.warning:
         return replace(flow, warning=True), []
     return flow, []
@@ -328,7 +345,10 @@ def _checking(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
             return replace(flow, screen=Screen.EXISTS, dmp_state="exists"), []
         if event.state == "closed":
             return replace(flow, screen=Screen.CLOSED, dmp_state="closed"), []
-        return replace(flow, screen=Screen.INFORMATION, dmp_state="not_found"), []
+        if event.state == "not_found":
+            return replace(flow, screen=Screen.INFORMATION, dmp_state="not_found"), []
+        message = "Le service DMP n'a pas pu vérifier ce dossier."  # never create on doubt
+        return replace(flow, screen=Screen.ERROR, message=message), []
     if isinstance(event, DmpFailed):
         return replace(flow, screen=Screen.ERROR, message=event.message), []
     return flow, []
@@ -402,8 +422,11 @@ def _attestation(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, Tap) and event.action == "attest" and isinstance(event.value, str):
         if flow.last_touch < flow.attestation_locked_until:  # last_touch: now, via touched()
             return replace(flow, message="Saisie bloquée : patientez quelques minutes."), []
-        return flow, [Command("check_attestation", (event.value,))]
-    if isinstance(event, AttestationChecked):
+        return replace(flow, attestation_pending=True), [
+            Command("check_attestation", (event.value,))
+        ]
+    if isinstance(event, AttestationChecked) and flow.attestation_pending:
+        flow = replace(flow, attestation_pending=False)  # an answer nobody asked is ignored
         if event.ok:
             return replace(flow, screen=Screen.CREATING, attestation_failures=0, message=""), [
                 Command("open_dmp", (flow.beneficiary, flow.choices, flow.guardian_role,

@@ -49,7 +49,7 @@ class Services:
     practitioner: Callable[[], Practitioner | None]  # the CPS in the reader, PIN verified
     rpps: Callable[[], str]
     pharmacist_code_ok: Callable[[str], bool]
-    print_receipt: Callable[[f.Outcome, WebAccess | None], None] = lambda _o, _w: None
+    print_receipt: Callable[[f.Outcome, str, WebAccess | None], None] = lambda _o, _l, _w: None
     speak: Callable[[str, str], None] = lambda _screen, _language: None
 
 
@@ -133,7 +133,7 @@ class Journey:
         elif name == "print_receipt":
             outcome = args[0]
             if isinstance(outcome, f.Outcome):
-                self.services.print_receipt(outcome, self._remote.web_access)
+                self.services.print_receipt(outcome, self.flow.language, self._remote.web_access)
             self._remote.web_access = None  # the secrets exist on paper only
         elif name == "speak":
             self.services.speak(str(args[0]), str(args[1]))
@@ -236,7 +236,7 @@ class Journey:
 
         def work() -> f.Event:
             return self._create(
-                session, identity, choices, guardian, contact, act, bool(reactivate)
+                session, identity, choices, guardian, contact, act, bool(reactivate), generation
             )
 
         self._submit(work, generation)
@@ -250,6 +250,7 @@ class Journey:
         contact: Contact | None,
         act: str,
         reactivate: bool,
+        generation: int,
     ) -> f.Event:
         ledger = self.services.ledger
         consent = Consent(choices.consent, choices.bris_de_glace, choices.centre15)
@@ -274,7 +275,8 @@ class Journey:
             except DmpError as exc:
                 log.warning("web access not created: %s", type(exc).__name__)
         with self._lock:
-            self._remote.web_access = web_access
+            if generation == self._generation:  # else the journey was wiped: keep nothing
+                self._remote.web_access = web_access
         outcome = f.Outcome.REACTIVATED if reactivate else f.Outcome.CREATED
         return f.DmpDone(outcome, web_access is not None)
 

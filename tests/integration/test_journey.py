@@ -61,7 +61,7 @@ class Harness:
             practitioner=lambda: practitioner_from_cps(CPS),
             rpps=lambda: CPS.rpps,
             pharmacist_code_ok=pharmacist_code_checker(CODE),
-            print_receipt=lambda outcome, access: self.receipts.append(
+            print_receipt=lambda outcome, _language, access: self.receipts.append(
                 (outcome, access is not None)
             ),
         )

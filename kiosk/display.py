@@ -1,0 +1,47 @@
+"""A display for Kivy: the real one when there is one, else our own Xvfb."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+
+class NoDisplay(RuntimeError):
+    pass
+
+
+X_SOCKETS = Path("/tmp/.X11-unix")  # noqa: S108 - where X servers put their sockets
+X_LOCKS = Path("/tmp")  # noqa: S108 - and their lock files
+
+
+def _free_display() -> int:
+    for number in range(99, 140):
+        if not (X_SOCKETS / f"X{number}").exists() and not (X_LOCKS / f".X{number}-lock").exists():
+            return number
+    raise NoDisplay("no free X display number between :99 and :139")
+
+
+def ensure_display(size: str = "1280x800x24") -> subprocess.Popen[bytes] | None:
+    """Use $DISPLAY when set; otherwise start Xvfb, set $DISPLAY, return the process."""
+    if os.environ.get("DISPLAY"):
+        return None
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        raise NoDisplay("no display and no Xvfb (apt-get install xvfb)")
+    number = _free_display()
+    process = subprocess.Popen(
+        [binary, f":{number}", "-screen", "0", size, "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not (X_SOCKETS / f"X{number}").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise NoDisplay(f"Xvfb :{number} did not start")
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = f":{number}"
+    return process

@@ -1,0 +1,534 @@
+"""The journey's rules (DESIGN §1, kiosk/flow.py), one by one: consent defaults and
+refusal, minors through a legal representative, lunar birth dates, the web-access
+warning, the pharmacist's attestation and its lock, reactivation, and the wipe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from kiosk.flow import (
+    ATTESTATION_LOCK,
+    ATTESTATION_TRIES,
+    GUARDIAN_ROLES,
+    RESET_AFTER,
+    AttestationChecked,
+    CardInserted,
+    CardRead,
+    CardRemoved,
+    Choices,
+    Command,
+    DmpChecked,
+    DmpDone,
+    Event,
+    Flow,
+    Outcome,
+    Screen,
+    Tap,
+    Tick,
+    fresh,
+    is_minor,
+    step,
+    touched,
+)
+from tests.unit.flow_paths import (
+    CASANOVA,
+    CHILD_2019,
+    HOLDER,
+    MARTIN,
+    PATHS,
+    SPOUSE,
+    T0,
+    TO_CHOOSE,
+    TODAY,
+    TWIN_LEO,
+    TWIN_ZOE,
+    Run,
+    opened,
+    reach,
+    reach_run,
+    send,
+    start,
+)
+
+S = Screen
+
+
+def consent_then(run: Run) -> None:
+    """From INFORMATION to ATTESTATION, consenting and skipping the contact."""
+    run.send(Tap("next"), Tap("toggle", "consent"), Tap("next"), Tap("skip"))
+    assert run.flow.screen is S.ATTESTATION
+
+
+def attest(run: Run, ok: bool = True) -> list[Command]:
+    """Tap the code; the journey answers the check at once, as journey.py does."""
+    commands = run.send(Tap("attest", "1234"))
+    if [c.name for c in commands] == ["check_attestation"]:
+        commands += run.send(AttestationChecked(ok))
+    return commands
+
+
+# --- consent --------------------------------------------------------------------------
+
+
+def test_choices_defaults_consent_unticked_emergency_accesses_ticked() -> None:
+    assert Choices() == Choices(consent=False, bris_de_glace=True, centre15=True)
+    flow = reach(S.CONSENT)
+    assert flow.choices == Choices()
+    assert not flow.choices.consent
+    assert flow.choices.bris_de_glace
+    assert flow.choices.centre15
+
+
+def test_next_without_consent_stays_on_consent() -> None:
+    flow = reach(S.CONSENT)
+    for event in (Tap("next"), Tap("toggle", "bris_de_glace"), Tap("next")):
+        flow, commands = send(flow, event)
+        assert flow.screen is S.CONSENT
+        assert commands == []
+    # ticked then unticked again: still no way on
+    flow, _ = send(flow, Tap("toggle", "consent"))
+    flow, _ = send(flow, Tap("toggle", "consent"))
+    flow, _ = send(flow, Tap("next"))
+    assert flow.screen is S.CONSENT
+
+
+def test_toggles_flip_and_the_choices_reach_open_dmp() -> None:
+    run = reach_run(S.CONSENT)
+    run.send(Tap("toggle", "bris_de_glace"), Tap("toggle", "centre15"))
+    run.send(Tap("toggle", "consent"), Tap("toggle", "centre15"), Tap("toggle", "unknown"))
+    assert run.flow.choices == Choices(consent=True, bris_de_glace=False, centre15=True)
+    run.send(Tap("next"), Tap("skip"))
+    (command,) = opened(attest(run))
+    assert command.args[1] == Choices(consent=True, bris_de_glace=False, centre15=True)
+
+
+@pytest.mark.parametrize("consented", [False, True])
+def test_refusal_records_it_and_ends_without_creation(consented: bool) -> None:
+    run = reach_run(S.CONSENT, start(language="en"))
+    if consented:
+        run.send(Tap("toggle", "consent"))
+    before = run.flow
+    commands = run.send(Tap("refuse"))
+    assert commands == [
+        Command("record_refusal", (HOLDER,)),
+        Command("finished", (Outcome.REFUSED,)),
+        Command("wipe"),
+    ]
+    assert not opened(run.commands)
+    assert run.flow == fresh(before, T0)
+    assert run.flow.language == "en"
+
+
+def test_full_creation_path_commands_in_order() -> None:
+    run = reach_run(S.DONE)
+    assert run.names() == [
+        "read_card",
+        "check_dmp",
+        "check_attestation",
+        "open_dmp",
+        "print_receipt",
+    ]
+    (command,) = opened(run.commands)
+    assert command.args == (HOLDER, replace(Choices(), consent=True), None, False)
+    assert run.flow.outcome is Outcome.CREATED
+    commands = run.send(Tap("done"))
+    assert commands == [Command("finished", (Outcome.CREATED,)), Command("wipe")]
+
+
+# --- minors and the legal representative --------------------------------------------
+
+
+@pytest.mark.parametrize("minor", [TWIN_LEO, TWIN_ZOE, CHILD_2019])
+def test_a_minor_goes_through_guardian_and_needs_a_known_role(minor: int) -> None:
+    run = Run(start())
+    run.send(*TO_CHOOSE, Tap("choose", minor))
+    assert run.flow.screen is S.GUARDIAN
+    assert run.flow.needs_guardian
+    for ignored in (Tap("guardian", "voisin"), Tap("guardian"), Tap("guardian", 1), Tap("next")):
+        assert run.send(ignored) == []
+        assert run.flow.screen is S.GUARDIAN
+        assert run.flow.guardian_role is None
+    assert run.send(Tap("guardian", "tuteur")) == [Command("check_dmp", (minor,))]
+    assert run.screen() is S.CHECKING
+    run.send(DmpChecked("not_found"))
+    consent_then(run)
+    (command,) = opened(attest(run))
+    assert command.args[0] == minor
+    assert command.args[2] == "tuteur"
+
+
+@pytest.mark.parametrize("role", GUARDIAN_ROLES)
+def test_every_declared_role_is_accepted(role: str) -> None:
+    flow = reach(S.GUARDIAN)
+    flow, commands = send(flow, Tap("guardian", role))
+    assert flow.screen is S.CHECKING
+    assert flow.guardian_role == role
+    assert commands == [Command("check_dmp", (TWIN_LEO,))]
+
+
+def test_guardian_back_returns_to_choose_and_forgets_the_minor() -> None:
+    flow, _ = send(reach(S.GUARDIAN), Tap("back"))
+    assert flow.screen is S.CHOOSE
+    assert flow.beneficiary is None
+    assert flow.guardian_role is None
+    flow, commands = send(flow, Tap("choose", HOLDER))
+    assert flow.screen is S.CHECKING
+    assert commands == [Command("check_dmp", (HOLDER,))]
+
+
+@pytest.mark.parametrize("adult", [HOLDER, SPOUSE])
+def test_an_adult_skips_guardian(adult: int) -> None:
+    run = Run(start())
+    commands = run.send(*TO_CHOOSE, Tap("choose", adult))
+    assert run.flow.screen is S.CHECKING
+    assert not run.flow.needs_guardian
+    assert run.flow.guardian_role is None
+    assert commands[-1] == Command("check_dmp", (adult,))
+
+
+@pytest.mark.parametrize(
+    ("index", "screen"),
+    [(0, S.CHECKING), (1, S.CHECKING), (2, S.GUARDIAN)],
+    ids=["1950-lunar-holder", "1955-spouse", "2012-04-lunar-child"],
+)
+def test_casanova_lunar_birth_dates(index: int, screen: Screen) -> None:
+    run = Run(start())
+    run.send(Tap("start"), CardInserted("vitale"), CardRead(CASANOVA), Tap("choose", index))
+    assert run.flow.screen is screen
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "minor"),
+    [
+        ("19800512", False),
+        ("19500000", False),  # lunar, long an adult
+        ("20120400", True),  # lunar day, a child
+        ("20150301", True),
+        ("20191224", True),
+        ("20081123", False),  # 18 today
+        ("20081124", True),  # 18 tomorrow
+        ("20081122", False),
+        ("20080000", True),  # doubtful (2008-12-31 at the latest): counted a minor
+        ("20081100", True),  # doubtful (November 2008, maybe after the 23rd)
+        ("20081000", False),  # October 2008 at the latest: 18 already
+        ("20070000", False),  # 2007 at the latest: 18 already
+        ("20080015", True),  # unknown month: December at the latest
+        ("20081300", True),  # impossible month, clamped to December
+        ("20081131", True),  # impossible day
+        ("20080231", False),  # impossible day, in February: over 18
+        ("20300101", True),  # in the future
+        ("", True),
+        ("2008", True),
+        ("abcdefgh", True),
+        ("2008AB23", True),
+    ],
+)
+def test_is_minor_table(birth_date: str, minor: bool) -> None:
+    assert is_minor(birth_date, TODAY) is minor
+
+
+def test_is_minor_around_a_leap_birthday() -> None:
+    assert is_minor("20080229", dt.date(2026, 2, 28))
+    assert not is_minor("20080229", dt.date(2026, 3, 1))
+
+
+@pytest.mark.parametrize("value", [-1, 5, 99, True, "0", None, 0.0])
+def test_choose_ignores_a_bad_index(value: object) -> None:
+    flow = reach(S.CHOOSE)
+    after, commands = send(flow, Tap("choose", value))  # type: ignore[arg-type]
+    assert (after.screen, after.beneficiary, commands) == (S.CHOOSE, None, [])
+
+
+def test_a_card_without_beneficiary_is_an_error() -> None:
+    flow, commands = step(reach(S.READING), CardRead(replace(MARTIN, beneficiaries=())))
+    assert flow.screen is S.ERROR
+    assert flow.card is None
+    assert commands == []
+
+
+# --- contact and the web-access warning ---------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["mobile", "email"])
+def test_contact_needs_two_nexts_the_first_shows_the_warning(action: str) -> None:
+    value = "0612345678" if action == "mobile" else "jeanne@example.org"
+    run = reach_run(S.CONTACT)
+    run.send(Tap(action, value))
+    assert not run.flow.choices.web_access_warned
+    assert run.send(Tap("next")) == []
+    assert run.flow.screen is S.CONTACT
+    assert run.flow.choices.web_access_warned
+    run.send(Tap("next"))
+    assert run.flow.screen is S.ATTESTATION
+    (command,) = opened(attest(run))
+    choices = command.args[1]
+    assert isinstance(choices, Choices)
+    assert getattr(choices, action) == value
+    assert choices.web_access_warned
+
+
+def test_changing_the_contact_resets_the_warning() -> None:
+    run = reach_run(S.CONTACT)
+    run.send(Tap("mobile", "0612345678"), Tap("next"))
+    assert run.flow.choices.web_access_warned
+    run.send(Tap("mobile", "0712345678"))
+    assert not run.flow.choices.web_access_warned
+    run.send(Tap("next"))
+    assert run.flow.screen is S.CONTACT  # warned again for the new number
+    run.send(Tap("email", "a@example.org"))
+    assert not run.flow.choices.web_access_warned
+    run.send(Tap("next"), Tap("next"))
+    assert run.flow.screen is S.ATTESTATION
+    assert run.flow.choices.mobile == "0712345678"
+    assert run.flow.choices.email == "a@example.org"
+
+
+def test_clearing_the_contact_needs_no_warning() -> None:
+    run = reach_run(S.CONTACT)
+    run.send(Tap("mobile", "0612345678"), Tap("mobile", ""))
+    assert run.flow.choices.mobile is None
+    run.send(Tap("next"))
+    assert run.flow.screen is S.ATTESTATION
+
+
+def test_skip_clears_the_contact() -> None:
+    run = reach_run(S.CONTACT)
+    run.send(Tap("mobile", "0612345678"), Tap("email", "a@example.org"), Tap("next"))
+    run.send(Tap("skip"))
+    assert run.flow.screen is S.ATTESTATION
+    assert run.flow.choices == replace(Choices(), consent=True)
+
+
+# --- the pharmacist's attestation ------------------------------------------------------
+
+
+def test_no_creation_without_a_successful_attestation() -> None:
+    run = reach_run(S.ATTESTATION)
+    assert run.send(Tap("attest", 1234)) == []  # not a code
+    commands = attest(run, ok=False)
+    assert [c.name for c in commands] == ["check_attestation"]
+    assert run.flow.screen is S.ATTESTATION
+    assert not opened(run.commands)
+
+
+def test_an_answer_nobody_asked_for_is_ignored() -> None:
+    flow = reach(S.ATTESTATION)
+    for ok in (True, False):
+        after, commands = step(flow, AttestationChecked(ok))
+        assert (after, commands) == (flow, [])
+    # one answer per question: a second "ok" does not open a second time
+    flow, _ = send(flow, Tap("attest", "1234"))
+    assert flow.attestation_pending
+    flow, commands = step(flow, AttestationChecked(False))
+    assert not flow.attestation_pending
+    flow, commands = step(flow, AttestationChecked(True))
+    assert (flow.screen, commands) == (S.ATTESTATION, [])
+
+
+def test_three_wrong_codes_lock_the_attestation() -> None:
+    run = reach_run(S.ATTESTATION)
+    attest(run, ok=False)
+    assert run.flow.message == "Code incorrect (2 essai(s))."
+    assert run.flow.attestation_failures == 1
+    attest(run, ok=False)
+    assert run.flow.message == "Code incorrect (1 essai(s))."
+    assert ATTESTATION_TRIES == 3
+    run.now = T0 + 7
+    attest(run, ok=False)
+    assert "bloquée" in run.flow.message
+    assert run.flow.attestation_locked_until == T0 + 7 + ATTESTATION_LOCK
+    assert run.flow.screen is S.ATTESTATION
+
+    for now in (T0 + 8, T0 + 7 + ATTESTATION_LOCK - 0.5):
+        run.now = now
+        assert run.send(Tap("attest", "1234")) == []
+        assert "bloquée" in run.flow.message
+    run.now = T0 + 7 + ATTESTATION_LOCK
+    commands = attest(run, ok=True)
+    assert [c.name for c in commands] == ["check_attestation", "open_dmp"]
+    assert run.screen() is S.CREATING
+    assert run.flow.attestation_failures == 0
+
+
+def test_a_good_code_resets_the_count_of_failures() -> None:
+    run = reach_run(S.ATTESTATION)
+    attest(run, ok=False)
+    attest(run, ok=False)
+    attest(run, ok=True)
+    assert run.flow.attestation_failures == 0
+    assert run.flow.attestation_locked_until == 0.0
+
+
+def test_the_lock_survives_the_end_of_the_journey() -> None:
+    run = reach_run(S.ATTESTATION)
+    for _ in range(ATTESTATION_TRIES):
+        attest(run, ok=False)
+    locked_until = run.flow.attestation_locked_until
+    assert locked_until == T0 + ATTESTATION_LOCK
+    for end in (Tap("cancel"), CardRemoved(), Tick(T0 + RESET_AFTER)):
+        flow, commands = send(run.flow, end)
+        assert commands[-1] == Command("wipe")
+        assert flow.attestation_locked_until == locked_until
+        # the next patient, a minute later, cannot have the code tried either
+        again = reach_run(S.ATTESTATION, flow, now=T0 + 60)
+        assert again.send(Tap("attest", "1234")) == []
+        assert "bloquée" in again.flow.message
+
+
+def test_failures_count_across_journeys() -> None:
+    run = reach_run(S.ATTESTATION)
+    attest(run, ok=False)
+    attest(run, ok=False)
+    flow, _ = send(run.flow, Tap("cancel"))
+    assert flow.attestation_failures == 2
+    run = reach_run(S.ATTESTATION, flow)
+    attest(run, ok=False)
+    assert run.flow.attestation_locked_until == T0 + ATTESTATION_LOCK
+
+
+# --- existing and closed DMPs ---------------------------------------------------------
+
+
+def test_closed_then_reactivate_carries_reactivate_to_open_dmp() -> None:
+    run = reach_run(S.CLOSED)
+    assert run.send(Tap("reactivate", True)) == []
+    assert run.flow.screen is S.INFORMATION
+    consent_then(run)
+    (command,) = opened(attest(run))
+    assert command.args[-1] is True
+    run.send(DmpDone(Outcome.REACTIVATED, web_access=False))
+    assert run.screen() is S.DONE
+    assert run.commands[-1] == Command("print_receipt", (Outcome.REACTIVATED, False))
+    assert run.send(Tap("next")) == [
+        Command("finished", (Outcome.REACTIVATED,)),
+        Command("wipe"),
+    ]
+
+
+def test_not_found_creates_without_reactivate() -> None:
+    (command,) = opened(reach_run(S.CREATING).commands)
+    assert command.args[-1] is False
+
+
+def test_closed_then_decline_ends_cancelled() -> None:
+    flow = reach(S.CLOSED)
+    after, commands = send(flow, Tap("reactivate", False))
+    assert commands == [Command("finished", (Outcome.CANCELLED,)), Command("wipe")]
+    assert after == fresh(flow, T0)
+
+
+def test_exists_ends_without_creation() -> None:
+    run = reach_run(S.EXISTS)
+    assert run.send(Tap("next")) == [
+        Command("finished", (Outcome.ALREADY_EXISTS,)),
+        Command("wipe"),
+    ]
+    assert not opened(run.commands)
+
+
+def test_an_unknown_dmp_state_is_an_error_never_a_creation() -> None:
+    flow, commands = step(reach(S.CHECKING), DmpChecked("unknown"))
+    assert flow.screen is S.ERROR
+    assert commands == []
+
+
+# --- ends that keep the result shown --------------------------------------------------
+
+
+@pytest.mark.parametrize("outcome", [Outcome.CREATED, Outcome.REACTIVATED])
+@pytest.mark.parametrize("leave", ["removed", "timeout", "cancel", "next"])
+def test_pulling_the_card_on_done_keeps_the_outcome(outcome: Outcome, leave: str) -> None:
+    run = reach_run(S.CREATING)
+    run.send(DmpDone(outcome, web_access=True))
+    leaving: dict[str, Event] = {
+        "removed": CardRemoved(),
+        "timeout": Tick(T0 + RESET_AFTER),
+        "cancel": Tap("cancel"),
+        "next": Tap("next"),
+    }
+    event = leaving[leave]
+    assert run.send(event) == [Command("finished", (outcome,)), Command("wipe")]
+
+
+def test_card_removed_while_creating_wipes_and_ignores_the_late_answer() -> None:
+    flow = reach(S.CREATING)
+    flow, commands = step(flow, CardRemoved())
+    assert commands == [Command("wipe")]
+    assert not flow.holds_patient_data()
+    late, commands = step(flow, DmpDone(Outcome.CREATED, web_access=True))
+    assert (late, commands) == (flow, [])
+
+
+# --- the wipe -------------------------------------------------------------------------
+
+ENDS: dict[str, Event] = {
+    "cancel": Tap("cancel"),
+    "removed": CardRemoved(),
+    "timeout": Tick(T0 + 10 * RESET_AFTER),
+}
+
+
+WAYS_BACK = [
+    (screen, end)
+    for screen in S
+    for end in ENDS
+    if screen not in (S.WELCOME, S.CREATING)  # CREATING: see the removal test above
+    and not (end == "timeout" and screen in (S.READING, S.CHECKING))  # no idle timeout
+]
+
+
+@pytest.mark.parametrize(("screen", "end"), WAYS_BACK)
+def test_every_way_back_to_welcome_wipes(screen: Screen, end: str) -> None:
+    protected = start(language="en", attestation_failures=1, attestation_locked_until=T0 - 1.0)
+    before = reach(screen, protected)
+    after, commands = send(before, ENDS[end])
+    assert commands[-1] == Command("wipe")
+    assert after.screen is S.WELCOME
+    assert not after.holds_patient_data()
+    assert after.card is None
+    assert after.person is None
+    assert after.choices == Choices()
+    assert after.language == "en"
+    assert after.attestation_locked_until == before.attestation_locked_until
+    assert after.attestation_failures == before.attestation_failures
+    assert after == fresh(before, after.last_touch)
+
+
+def test_fresh_keeps_only_language_lock_and_date() -> None:
+    run = reach_run(S.CREATING, start(language="en"))
+    flow = replace(run.flow, attestation_failures=2, attestation_locked_until=5.0, warning=True)
+    clean = fresh(flow, 42.0)
+    assert clean == Flow(
+        language="en",
+        last_touch=42.0,
+        attestation_failures=2,
+        attestation_locked_until=5.0,
+        today=TODAY,
+    )
+    assert not clean.holds_patient_data()
+
+
+def test_holds_patient_data_along_the_journey() -> None:
+    run = Run(start())
+    assert not run.flow.holds_patient_data()
+    for event in PATHS[S.DONE]:
+        run.send(event)
+        has_card = run.flow.card is not None
+        assert run.flow.holds_patient_data() is has_card
+
+
+def test_touched_stamps_time_and_clears_the_warning() -> None:
+    flow = replace(reach(S.CONSENT), warning=True)
+    after = touched(flow, T0 + 12)
+    assert (after.last_touch, after.warning) == (T0 + 12, False)
+    assert replace(after, last_touch=flow.last_touch, warning=True) == flow
+
+
+def test_welcome_ignores_removal_and_cancel_when_empty() -> None:
+    flow = start()
+    assert step(flow, CardRemoved()) == (flow, [])
+    assert send(flow, Tap("cancel")) == (flow, [])
+    assert step(flow, Tick(T0 + 10 * RESET_AFTER)) == (flow, [])
