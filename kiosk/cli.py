@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,25 +31,40 @@ app.add_typer(ledger_app, name="ledger")
 @app.command("run")
 def run(
     demo: Annotated[
-        bool, typer.Option("--demo", help="Emulated cards and a local DMP sandbox.")
+        bool, typer.Option("--demo", help="Emulated cards, a local DMP sandbox, a demo ledger.")
     ] = False,
+    autopilot: Annotated[
+        Path | None,
+        typer.Option(help="JOURNEY.json: tap through the real UI, print a summary, exit."),
+    ] = None,
+    shots: Annotated[
+        Path | None, typer.Option(help="Directory for one screenshot per screen.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run the kiosk. For now ``--demo`` reads the demo cards through pcscd and opens the
-    holder's DMP in a local sandbox (the touchscreen journey comes next)."""
+    """Run the kiosk. Without a display, it runs under its own Xvfb with the autopilot."""
     if not demo:
-        fail("only the demo exists so far: `kiosk run --demo`")
-    from kiosk.demo import run_demo
+        fail("only the demo exists so far: `kiosk run --demo` (the device mode comes next)")
+    from kiosk.autopilot import AutopilotError
+    from kiosk.demo_kiosk import DemoOptions, run_kiosk_demo
+    from kiosk.display import NoDisplay
     from kiosk.dmp.errors import DmpError
 
     try:
         load_config(config)
-        emit_json(run_demo())
-    except (CardError, ConfigError, ProfileError, DmpError) as exc:
+        summary = run_kiosk_demo(DemoOptions(autopilot=autopilot, shots=shots))
+    except (CardError, ConfigError, ProfileError, DmpError, NoDisplay, AutopilotError) as exc:
         fail(str(exc))
+    if summary is not None:
+        emit_json(summary)
+        if summary.get("outcome") == "error":
+            raise typer.Exit(1)
 
 
 def main() -> None:
+    from kiosk.logs import setup_logging
+
+    setup_logging()
     try:
         app()
     except KeyboardInterrupt:

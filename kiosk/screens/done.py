@@ -1,0 +1,21 @@
+"""Done: the DMP is open (or reactivated), the receipt is printing; when web access was
+asked for, the identifier and password are on the paper — never on screen."""
+
+from __future__ import annotations
+
+from kiosk.flow import Flow, Outcome, Screen
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.i18n import t
+
+
+class DoneScreen(KioskScreen):
+    flow_screen = Screen.DONE
+
+    def render(self, flow: Flow) -> None:
+        language = flow.language
+        key = "done.reactivated" if flow.outcome is Outcome.REACTIVATED else "done.created"
+        self.ids.outcome.text = t(key, language)
+        self.ids.receipt.text = t("done.receipt", language)
+        web_access = bool(flow.choices.mobile or flow.choices.email)
+        self.ids.web_access.text = t("done.web_access", language) if web_access else ""
+        self.ids.remove_card.text = t("done.remove_card", language)
