@@ -6,7 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-SYSTEM_PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb cardpeek xmlsec1 poppler-utils fonts-dejavu-core)
+# PC/SC + emulator readers, display, third-party checkers, PDF tools and fonts, speech,
+# and the libraries Kivy's SDL2 window loads (software OpenGL under Xvfb).
+SYSTEM_PACKAGES=(
+    pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb cardpeek xmlsec1 poppler-utils
+    fonts-dejavu-core espeak-ng libgl1 libgl1-mesa-dri libxcursor1 libxi6 libxrandr2
+    libxss1 libxxf86vm1
+)
 VENV=.venv
 
 as_root() {
