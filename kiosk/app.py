@@ -14,11 +14,13 @@ from collections.abc import Callable
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.widget import Widget
 
 from kiosk import flow as f
 from kiosk.journey import Journey
 from kiosk.screens import SCREENS, load_kv
 from kiosk.screens.base import KioskScreen
+from kiosk.speech import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.manager: ScreenManager | None = None
         self._render_trigger = Clock.create_trigger(self._render)
         self.rendered: f.Flow | None = None
+        self.speaker = Speaker()
 
     def build(self) -> ScreenManager:
         if self.size is not None:
@@ -61,6 +64,23 @@ class KioskApp(App):  # type: ignore[misc]
         Clock.schedule_interval(lambda _dt: self.journey.tick(), 1.0)
         self._render_trigger()
         return manager
+
+    def speak(self, _screen: str, language: str) -> None:
+        """Read the visible screen aloud (called from the journey; any thread)."""
+        Clock.schedule_once(lambda _dt: self._speak(language), 0)
+
+    def _speak(self, language: str) -> None:
+        if self.manager is None:
+            return
+        texts: list[str] = []
+        stack: list[Widget] = [self.manager.current_screen]
+        while stack:
+            widget = stack.pop()
+            stack.extend(widget.children)
+            text = getattr(widget, "text", "")
+            if isinstance(text, str) and text.strip() and not getattr(widget, "action", ""):
+                texts.append(text)
+        self.speaker.say(". ".join(reversed(texts)), language)
 
     def tap(self, action: str, value: object = None) -> None:
         """Called by every ActionButton (and the autopilot, through those buttons)."""

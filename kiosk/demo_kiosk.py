@@ -119,6 +119,7 @@ def _run(options: DemoOptions, tmp: Path, cps: CpsCard) -> dict[str, Any] | None
     autopilot: Autopilot | None = None
     journey = Journey(services)
     app = KioskApp(journey, size=options.size)
+    services.speak = app.speak
     if options.autopilot is not None and options.shots is not None:
 
         def done(summary: dict[str, Any]) -> None:
