@@ -9,20 +9,54 @@ patient data stays in a hidden widget.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from kivy.app import App
-from kivy.clock import Clock
+from kivy.clock import Clock, ClockEvent
+from kivy.metrics import dp
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk import flow as f
+from kiosk.admin import AdminActions, AdminGate
+from kiosk.admin import figures as admin_figures
 from kiosk.journey import Journey
 from kiosk.screens import SCREENS, load_kv
+from kiosk.screens.admin import ADMIN, AdminScreen
 from kiosk.screens.base import KioskScreen
 from kiosk.speech import Speaker
 
 log = logging.getLogger(__name__)
+
+
+LONG_PRESS = 2.0  # seconds on the welcome screen's top-left corner opens the admin
+CORNER_DP = 80
+ADMIN_IDLE = 120.0  # the admin closes itself after two minutes untouched
+
+
+@dataclass
+class AdminContext:
+    gate: AdminGate
+    actions: AdminActions
+    cps_state: Callable[[], str]
+
+
+class KioskManager(ScreenManager):  # type: ignore[misc]
+    """Watches for the long press that opens the pharmacist's admin."""
+
+    def on_touch_down(self, touch: object) -> bool:
+        app = App.get_running_app()
+        x, y = getattr(touch, "pos", (0, 0))
+        corner = dp(CORNER_DP)
+        if self.current == f.Screen.WELCOME.value and x < corner and y > self.height - corner:
+            app.arm_admin()
+        return bool(super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: object) -> bool:
+        App.get_running_app().disarm_admin()
+        return bool(super().on_touch_up(touch))
 
 
 class KioskApp(App):  # type: ignore[misc]
@@ -33,10 +67,14 @@ class KioskApp(App):  # type: ignore[misc]
         journey: Journey,
         on_rendered: Callable[[f.Flow, KioskScreen], None] | None = None,
         size: tuple[int, int] | None = None,
+        admin: AdminContext | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.size = size
+        self.admin_context = admin
+        self._admin_arm: ClockEvent | None = None
+        self._admin_idle: ClockEvent | None = None
         self.journey = journey
         self.on_rendered = on_rendered
         self.manager: ScreenManager | None = None
@@ -50,9 +88,10 @@ class KioskApp(App):  # type: ignore[misc]
 
             Window.size = self.size
         load_kv()
-        manager = ScreenManager(transition=NoTransition())
+        manager = KioskManager(transition=NoTransition())
         for screen, cls in SCREENS.items():
             manager.add_widget(cls(name=screen.value))
+        manager.add_widget(AdminScreen(name=ADMIN))
         self.manager = manager
         previous = self.journey.on_change
 
@@ -86,6 +125,56 @@ class KioskApp(App):  # type: ignore[misc]
         """Called by every ActionButton (and the autopilot, through those buttons)."""
         self.journey.dispatch(f.Tap(action, value))  # type: ignore[arg-type]
 
+    # -- pharmacist admin -------------------------------------------------------------------
+
+    def arm_admin(self) -> None:
+        if self.admin_context is not None:
+            self._admin_arm = Clock.schedule_once(lambda _dt: self.show_admin(), LONG_PRESS)
+
+    def disarm_admin(self) -> None:
+        if self._admin_arm is not None:
+            self._admin_arm.cancel()
+            self._admin_arm = None
+
+    def show_admin(self) -> None:
+        assert self.manager is not None
+        self.manager.get_screen(ADMIN).lock()
+        self.manager.current = ADMIN
+        self._touch_admin()
+
+    def _touch_admin(self) -> None:
+        if self._admin_idle is not None:
+            self._admin_idle.cancel()
+        self._admin_idle = Clock.schedule_once(lambda _dt: self.admin("close", None), ADMIN_IDLE)
+
+    def admin(self, command: str, value: object) -> None:
+        """Buttons of the admin screen: open (with the code), close, import, export."""
+        if self.manager is None or self.admin_context is None:
+            return
+        screen: AdminScreen = self.manager.get_screen(ADMIN)
+        context = self.admin_context
+        self._touch_admin()
+        if command == "close":
+            screen.lock()
+            self.manager.current = self.journey.flow.screen.value
+            self._render_trigger()
+            return
+        if command == "open":
+            problem = context.gate.try_code(str(value), time.monotonic())
+            if problem is not None:
+                screen.message, screen.message_is_error = problem, True
+                return
+            screen.message = ""
+        elif not screen.unlocked:
+            return
+        elif command == "import":
+            screen.message = context.actions.import_payments()
+            screen.message_is_error = "refusé" in screen.message
+        elif command == "export":
+            screen.message = context.actions.export()
+            screen.message_is_error = "impossible" in screen.message
+        screen.show(admin_figures(context.actions.ledger, context.cps_state()))
+
     def screen(self, name: f.Screen) -> KioskScreen:
         assert self.manager is not None
         widget: KioskScreen = self.manager.get_screen(name.value)
@@ -98,6 +187,8 @@ class KioskApp(App):  # type: ignore[misc]
         current = self.manager.current
         target = self.screen(flow.screen)
         target.update(flow)
+        if current == ADMIN:
+            return  # the patient screens wait behind the admin
         if current != flow.screen.value:
             self.manager.current = flow.screen.value
             if current:

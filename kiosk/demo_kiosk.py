@@ -93,7 +93,8 @@ def run_kiosk_demo(options: DemoOptions) -> dict[str, Any] | None:
 
 
 def _run(options: DemoOptions, tmp: Path, cps: CpsCard) -> dict[str, Any] | None:
-    from kiosk.app import KioskApp
+    from kiosk.admin import AdminActions, AdminGate
+    from kiosk.app import AdminContext, KioskApp
     from kiosk.autopilot import Autopilot, Plan
     from kiosk.journey import Journey, Services, pharmacist_code_checker
 
@@ -118,7 +119,12 @@ def _run(options: DemoOptions, tmp: Path, cps: CpsCard) -> dict[str, Any] | None
     result: dict[str, Any] = {}
     autopilot: Autopilot | None = None
     journey = Journey(services)
-    app = KioskApp(journey, size=options.size)
+    admin = AdminContext(
+        gate=AdminGate(DEMO_PHARMACIST_CODE),
+        actions=AdminActions(ledger, (options.shots or tmp) / "admin", tmp / "state"),
+        cps_state=lambda: f"CPS de {cps.first_name} {cps.last_name} : insérée, code saisi",
+    )
+    app = KioskApp(journey, size=options.size, admin=admin)
     services.speak = app.speak
     if options.autopilot is not None and options.shots is not None:
 

@@ -22,11 +22,11 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -55,6 +55,7 @@ from kiosk.billing.chain import (
 from kiosk.billing.keys import KioskKeys, public_key_hex
 from kiosk.billing.tariffs import DMP_OPEN, TariffSchedule
 
+T = TypeVar("T")
 PARIS = ZoneInfo("Europe/Paris")
 RETENTION_YEARS = 10  # [V] accounting records are kept 10 years
 
@@ -366,6 +367,11 @@ class Ledger:
     def payments(self) -> list[Payment]:
         with self._lock:
             return payments_of(self._conn)
+
+    def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only function (a report, an export) on the ledger's connection."""
+        with self._lock:
+            return work(self._conn)
 
     # -- integrity ----------------------------------------------------------------------
 

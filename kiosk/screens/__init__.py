@@ -57,8 +57,11 @@ _loaded: list[str] = []
 
 def kv_files() -> list[Path]:
     """The .kv files in load order: shared rules first."""
-    return [_HERE / "widgets.kv", _HERE / "base.kv"] + [
-        _HERE / f"{screen.value}.kv" for screen in Screen
+    return [
+        _HERE / "widgets.kv",
+        _HERE / "base.kv",
+        *(_HERE / f"{screen.value}.kv" for screen in Screen),
+        _HERE / "admin.kv",
     ]
 
 

@@ -1,0 +1,99 @@
+"""The pharmacist's admin screen (outside the patient journey): code, then figures.
+
+It renders :class:`kiosk.admin.AdminFigures` and forwards its buttons to the app
+(``open``, ``close``, ``import``, ``export``); it holds no patient data at all.
+"""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.graphics import Color, Rectangle
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+from kiosk.admin import AdminFigures
+from kiosk.billing.exports import euros
+from kiosk.screens import theme
+
+ADMIN = "admin"
+
+
+class MonthChart(Widget):  # type: ignore[misc]
+    """Openings per month as bars, drawn on the canvas (12 months)."""
+
+    data = ListProperty([])
+
+    def on_data(self, *_args: object) -> None:
+        self.redraw()
+
+    def on_size(self, *_args: object) -> None:
+        self.redraw()
+
+    def on_pos(self, *_args: object) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.canvas.clear()
+        values = [int(v) for _m, v in self.data] or [0]
+        top = max(values) or 1
+        gap = 6.0
+        width = (self.width - gap * (len(values) + 1)) / max(len(values), 1)
+        with self.canvas:
+            Color(*theme.PRIMARY)
+            for i, value in enumerate(values):
+                height = (self.height - 4) * value / top
+                Rectangle(pos=(self.x + gap + i * (width + gap), self.y), size=(width, height))
+
+
+class AdminKey(Button):  # type: ignore[misc]
+    """A key of the admin keypad (not an ActionButton: it edits the code locally)."""
+
+
+class AdminScreen(Screen):  # type: ignore[misc]
+    unlocked = BooleanProperty(False)
+    code = StringProperty("")
+    message = StringProperty("")
+    cps = StringProperty("")
+    today_text = StringProperty("")
+    year_text = StringProperty("")
+    money_text = StringProperty("")
+    pending_text = StringProperty("")
+    months = ListProperty([])
+    message_is_error = BooleanProperty(True)
+
+    def key(self, key: str) -> None:
+        if key == "<":
+            self.code = self.code[:-1]
+        elif len(self.code) < 8:
+            self.code += key
+
+    def submit(self) -> None:
+        code, self.code = self.code, ""
+        App.get_running_app().admin("open", code)
+
+    def command(self, name: str) -> None:
+        App.get_running_app().admin(name, None)
+
+    def lock(self) -> None:
+        self.unlocked, self.code, self.message = False, "", ""
+        self.cps = self.today_text = self.year_text = self.money_text = self.pending_text = ""
+        self.months = []
+
+    def show(self, figures: AdminFigures) -> None:
+        self.unlocked = True
+        self.cps = figures.cps
+        self.today_text = f"Aujourd'hui : {figures.today} DMP ouvert(s)"
+        self.year_text = f"Cette année : {figures.year} DMP ouvert(s)"
+        self.money_text = (
+            f"Dû {euros(figures.due_cents)} · payé {euros(figures.paid_cents)} · "
+            f"reste {euros(figures.outstanding_cents)}"
+        )
+        self.pending_text = f"En attente de résolution : {figures.pending}"
+        self.months = figures.by_month
+        row = self.ids["month_labels"]
+        row.clear_widgets()
+        for month, _count in figures.by_month:  # one label under each bar
+            row.add_widget(Label(text=month[5:], color=theme.TEXT, font_size="14sp"))

@@ -1,0 +1,130 @@
+"""Drives the real Kivy app's pharmacist admin under Xvfb; prints one JSON line.
+
+Run as a subprocess by tests/ui/test_admin.py (one Kivy window per process). The
+journey behind the app is real but idle: no card is inserted and no DMP call is made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def main(work: Path) -> None:
+    from kiosk.display import ensure_display
+
+    xvfb = ensure_display()
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ["KIVY_LOG_MODE"] = "PYTHON"
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from kiosk.admin import AdminActions, AdminGate
+    from kiosk.app import AdminContext, KioskApp
+    from kiosk.billing.keys import load_or_create_keys
+    from kiosk.billing.ledger import ConsentRecord, Ledger
+    from kiosk.dmp.client import DmpClient
+    from kiosk.dmp.sandbox.pki import ensure_pki
+    from kiosk.dmp.transport import HttpsTransport
+    from kiosk.dmp.vihf import VihfSigner
+    from kiosk.journey import Journey, Services
+    from kiosk.screens.admin import ADMIN, AdminKey
+
+    state = work / "state"
+    ledger = Ledger(state / "ledger.db", load_or_create_keys(state, "kiosk-ui"))
+    consent = ConsentRecord("v", "ab" * 32, True, True, True, False, "fr", "10001234567")
+    now = dt.datetime.now(dt.UTC)
+    for i in range(3):
+        act = ledger.begin("DMP_OPEN", "10001234567", f"28005751234{i:04d}", consent, at=now)
+        ledger.finish(act, "confirmed", at=now)
+    folder = work / "usb"
+    folder.mkdir()
+    (folder / "paiements.csv").write_text(
+        "date_paiement;reference;montant;periode_debut;periode_fin\n"
+        f"{now:%Y-%m-%d};ROSP-UI;2,00;{now.year}-01-01;{now.year}-12-31\n",
+        encoding="utf-8",
+    )
+    pki = ensure_pki(work / "pki")  # a client that is never called: the journey stays idle
+    client = DmpClient(
+        HttpsTransport(pki.ca, pki.auth, pki.auth_key),
+        "https://127.0.0.1:9/si-dmp-server/v2/services",
+        VihfSigner.from_files(pki.sign_key, pki.sign, "3750012345"),
+    )
+    services = Services(
+        read_vitale=lambda: (_ for _ in ()).throw(RuntimeError("no card in this test")),
+        client=client,
+        ledger=ledger,
+        practitioner=lambda: None,
+        rpps=lambda: "10001234567",
+        pharmacist_code_ok=lambda _code: False,
+    )
+    context = AdminContext(
+        AdminGate("2468"), AdminActions(ledger, folder, state), lambda: "CPS : insérée"
+    )
+    app = KioskApp(Journey(services), size=(800, 480), admin=context)
+    result: dict[str, Any] = {}
+
+    from kivy.tests.common import UnitTestTouch  # a real MotionEvent through the window
+
+    corner: list[Any] = []
+
+    def press_keys(text: str) -> None:
+        screen = app.manager.get_screen(ADMIN)
+        keys = {w.text: w for w in screen.walk() if isinstance(w, AdminKey)}
+        for char in text:
+            keys[char].trigger_action(duration=0)
+        ok = next(w for w in screen.walk() if getattr(w, "text", "") == "OK")
+        ok.trigger_action(duration=0)
+
+    def button(text: str) -> Any:
+        return next(
+            w for w in app.manager.get_screen(ADMIN).walk() if getattr(w, "text", "") == text
+        )
+
+    def step1(_dt: float) -> None:
+        touch = UnitTestTouch(5, Window.height - 5)  # the top-left corner
+        corner.append(touch)
+        touch.touch_down()
+        Clock.schedule_once(step2, 2.3)  # held for more than 2 s
+
+    def step2(_dt: float) -> None:
+        manager = app.manager
+        corner[0].touch_up()
+        result["opened"] = manager.current == ADMIN
+        press_keys("1111")
+        screen = manager.get_screen(ADMIN)
+        result["wrong_code"] = screen.message
+        result["unlocked_with_wrong"] = bool(screen.unlocked)
+        press_keys("2468")
+        result["unlocked"] = bool(screen.unlocked)
+        result["year_text"] = screen.year_text
+        button("Importer les paiements").trigger_action(duration=0)
+        result["import_message"] = screen.message
+        result["money_text"] = screen.money_text
+        button("Exporter (CSV + PDF)").trigger_action(duration=0)
+        result["export_message"] = screen.message
+        result["exports"] = sorted(p.suffix for p in folder.glob("dmp-remuneration-*"))
+        Clock.schedule_once(step3, 0.3)
+
+    def step3(_dt: float) -> None:
+        shot = Window.screenshot(name=str(work / "admin.png"))
+        result["screenshot"] = shot
+        button("Fermer").trigger_action(duration=0)
+        result["after_close"] = app.manager.current
+        result["locked_after_close"] = not app.manager.get_screen(ADMIN).unlocked
+        app.stop()
+
+    Clock.schedule_once(step1, 0.5)
+    app.run()
+    ledger.close()
+    if xvfb is not None:
+        xvfb.terminate()
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -1,0 +1,33 @@
+"""The pharmacist admin in a real Kivy window (Xvfb): long press, code, figures,
+payment import and exports, then closed and locked again."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_admin_long_press_code_figures_import_export(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "ui" / "admin_driver.py"), str(tmp_path)],
+        capture_output=True, text=True, timeout=90, check=False, cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["opened"] is True
+    assert data["unlocked_with_wrong"] is False
+    assert "Code incorrect (2 essai(s))" in data["wrong_code"]
+    assert data["unlocked"] is True
+    assert "3 DMP ouvert(s)" in data["year_text"]
+    assert "1 paiement(s) importé(s)" in data["import_message"]
+    assert "payé 2,00 €" in data["money_text"]
+    assert "reste 1,00 €" in data["money_text"]
+    assert data["exports"] == [".csv", ".pdf"]
+    assert data["after_close"] == "welcome"
+    assert data["locked_after_close"] is True
+    assert Path(data["screenshot"]).exists()
