@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from kiosk.cli_common import ConfigOption, emit_json, fail
 from kiosk.config import ConfigError, load_config
+
+T = TypeVar("T")
 
 ledger_app = typer.Typer(no_args_is_help=True, help="The remuneration ledger.")
 
@@ -45,6 +48,17 @@ def _existing(path: Path) -> Path:
     return path
 
 
+def _query(path: Path, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` on a read-only connection; a damaged file is a one-line error."""
+    conn = _read_only(path)
+    try:
+        return work(conn)
+    except sqlite3.Error as exc:
+        fail(f"{path}: cannot read the ledger ({exc}); run `kiosk ledger verify`")
+    finally:
+        conn.close()
+
+
 def _read_only(path: Path) -> sqlite3.Connection:
     _existing(path)
     try:
@@ -65,13 +79,8 @@ def report(
     from kiosk.billing.reports import report as build
 
     path, _ = _path(ledger, config)
-    conn = _read_only(path)
-    try:
-        figures = build(conn, _day(from_, "--from"), _day(to, "--to"))
-    except sqlite3.Error as exc:
-        fail(f"{path}: cannot read the ledger ({exc}); run `kiosk ledger verify`")
-    finally:
-        conn.close()
+    start, end = _day(from_, "--from"), _day(to, "--to")
+    figures = _query(path, lambda conn: build(conn, start, end))
     if as_json:
         emit_json(figures)
         return
@@ -163,19 +172,18 @@ def export(
     if fmt not in ("csv", "pdf"):
         fail(f"--format: expected csv or pdf, got {fmt!r}")
     path, _ = _path(ledger, config)
-    conn = _read_only(path)
-    try:
-        start, end = _day(from_, "--from"), _day(to, "--to")
+    start, end = _day(from_, "--from"), _day(to, "--to")
+
+    def write(conn: sqlite3.Connection) -> None:
         if fmt == "csv":
             exports.export_csv(conn, out, start, end)
         else:
             exports.export_pdf(conn, out, start, end, path.parent)
-    except sqlite3.Error as exc:
-        fail(f"{path}: cannot read the ledger ({exc}); run `kiosk ledger verify`")
+
+    try:
+        _query(path, write)
     except OSError as exc:
         fail(f"{out}: cannot write ({exc.strerror or exc})")
-    finally:
-        conn.close()
     typer.echo(f"written {out}")
 
 
@@ -205,13 +213,7 @@ def pending(
     from kiosk.billing.ledger import unresolved_acts
 
     path, _ = _path(ledger, config)
-    conn = _read_only(path)
-    try:
-        acts = [asdict(act) for act in unresolved_acts(conn)]
-    except sqlite3.Error as exc:
-        fail(f"{path}: cannot read the ledger ({exc})")
-    finally:
-        conn.close()
+    acts = [asdict(act) for act in _query(path, unresolved_acts)]
     if as_json:
         emit_json({"pending": acts})
         return
@@ -231,13 +233,7 @@ def reconcile(
     from kiosk.billing.reports import reconciliation
 
     path, _ = _path(ledger, config)
-    conn = _read_only(path)
-    try:
-        periods, uncovered = reconciliation(conn)
-    except sqlite3.Error as exc:
-        fail(f"{path}: cannot read the ledger ({exc}); run `kiosk ledger verify`")
-    finally:
-        conn.close()
+    periods, uncovered = _query(path, reconciliation)
 
     def row(p: PeriodBalance) -> dict[str, object]:
         return {
