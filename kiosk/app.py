@@ -89,9 +89,8 @@ class KioskApp(App):  # type: ignore[misc]
             Window.size = self.size
         load_kv()
         manager = KioskManager(transition=NoTransition())
-        for screen, cls in SCREENS.items():
-            manager.add_widget(cls(name=screen.value))
-        manager.add_widget(AdminScreen(name=ADMIN))
+        # Screens are built on first use (Kivy showcase style): start-up builds one.
+        manager.add_widget(SCREENS[f.Screen.WELCOME](name=f.Screen.WELCOME.value))
         self.manager = manager
         previous = self.journey.on_change
 
@@ -138,7 +137,7 @@ class KioskApp(App):  # type: ignore[misc]
 
     def show_admin(self) -> None:
         assert self.manager is not None
-        self.manager.get_screen(ADMIN).lock()
+        self.admin_screen().lock()
         self.manager.current = ADMIN
         self._touch_admin()
 
@@ -151,12 +150,12 @@ class KioskApp(App):  # type: ignore[misc]
         """Buttons of the admin screen: open (with the code), close, import, export."""
         if self.manager is None or self.admin_context is None:
             return
-        screen: AdminScreen = self.manager.get_screen(ADMIN)
+        screen = self.admin_screen()
         context = self.admin_context
         self._touch_admin()
         if command == "close":
             screen.lock()
-            self.manager.current = self.journey.flow.screen.value
+            self.manager.current = self.screen(self.journey.flow.screen).name
             self._render_trigger()
             return
         if command == "open":
@@ -177,7 +176,16 @@ class KioskApp(App):  # type: ignore[misc]
 
     def screen(self, name: f.Screen) -> KioskScreen:
         assert self.manager is not None
+        if not self.manager.has_screen(name.value):
+            self.manager.add_widget(SCREENS[name](name=name.value))
         widget: KioskScreen = self.manager.get_screen(name.value)
+        return widget
+
+    def admin_screen(self) -> AdminScreen:
+        assert self.manager is not None
+        if not self.manager.has_screen(ADMIN):
+            self.manager.add_widget(AdminScreen(name=ADMIN))
+        widget: AdminScreen = self.manager.get_screen(ADMIN)
         return widget
 
     def _render(self, *_args: object) -> None:

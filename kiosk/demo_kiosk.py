@@ -28,7 +28,6 @@ from kiosk.dmp.sandbox.server import SandboxServer
 from kiosk.dmp.traits import practitioner_from_cps
 from kiosk.dmp.transport import HttpsTransport
 from kiosk.dmp.vihf import VihfSigner
-from kiosk.documents.receipt import write_receipt
 from kiosk.hardware.cards import CpsCard, VitaleCard
 from kiosk.hardware.emulators.profiles import load_emulator, read_profile
 from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
@@ -153,6 +152,8 @@ def _run(options: DemoOptions, tmp: Path, cps: CpsCard) -> dict[str, Any] | None
 def _print(
     spool: Path, outcome: str, language: str, pharmacy: str, access: WebAccess | None
 ) -> None:
+    from kiosk.documents.receipt import write_receipt  # fpdf2 loads only when printing
+
     path = write_receipt(spool, outcome, language, pharmacy, access)
     log.info("receipt spooled: %s", path.name)
 
