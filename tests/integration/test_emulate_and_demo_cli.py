@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -88,4 +89,39 @@ def test_demo_autopilot_taps_through_the_real_ui(
     for secret in (martin["holder_nir"], "Jeanne", "Moussa", "MARTIN"):
         assert secret not in result.stderr
     for reader in READERS:  # the demo pulled its cards on exit
+        wait_for(partial(pcscd.absent, reader), 2, f"{reader} to be empty")
+
+
+def test_demo_autopilot_child_with_mobile_prints_the_access_codes_on_paper_only(
+    pcscd: Pcscd, tmp_path: Path
+) -> None:
+    """A child's DMP opened by the mother, with a mobile: created, and the identifier and
+    password exist only on the printed receipt (not in what the kiosk prints or logs).
+    That no widget ever showed them is checked in tests/ui (the CLI gives no widgets)."""
+    plan_path = CARDS.parent / "journeys" / "child-with-mobile.json"
+    shots = tmp_path / "shots"
+    result = run_kiosk(
+        "run", "--demo", "--autopilot", str(plan_path), "--shots", str(shots),
+        env={"DISPLAY": ""}, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)
+    assert summary["outcome"] == "created"
+    for screen in ("guardian", "contact", "done"):
+        assert screen in summary["screens"]
+    assert summary["ledger_entry"]["act_code"] == "DMP_OPEN"
+    assert summary["ledger_entry"]["status"] == "confirmed"
+    (receipt,) = (shots / "receipts").glob("*.pdf")
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(receipt), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    text = " ".join(text.split())  # the password line wraps on the A5 page
+    identifier = re.search(r"Identifiant / Identifier : (P\d{9})\b", text)
+    password = re.search(r"Mot de passe provisoire / Provisional password : (\S+)", text)
+    assert identifier, text
+    assert password, text
+    for secret in (identifier.group(1), password.group(1), "0612345678", "Léo"):
+        assert secret not in result.stdout
+        assert secret not in result.stderr
+    for reader in READERS:
         wait_for(partial(pcscd.absent, reader), 2, f"{reader} to be empty")

@@ -73,7 +73,7 @@ def main(work: Path) -> None:
     corner: list[Any] = []
 
     def press_keys(text: str) -> None:
-        screen = app.manager.get_screen(ADMIN)
+        screen = app.admin_screen()
         keys = {w.text: w for w in screen.walk() if isinstance(w, AdminKey)}
         for char in text:
             keys[char].trigger_action(duration=0)
@@ -81,9 +81,7 @@ def main(work: Path) -> None:
         ok.trigger_action(duration=0)
 
     def button(text: str) -> Any:
-        return next(
-            w for w in app.manager.get_screen(ADMIN).walk() if getattr(w, "text", "") == text
-        )
+        return next(w for w in app.admin_screen().walk() if getattr(w, "text", "") == text)
 
     def step1(_dt: float) -> None:
         touch = UnitTestTouch(5, Window.height - 5)  # the top-left corner
@@ -93,10 +91,11 @@ def main(work: Path) -> None:
 
     def step2(_dt: float) -> None:
         manager = app.manager
+        assert manager is not None
         corner[0].touch_up()
         result["opened"] = manager.current == ADMIN
         press_keys("1111")
-        screen = manager.get_screen(ADMIN)
+        screen = app.admin_screen()
         result["wrong_code"] = screen.message
         result["unlocked_with_wrong"] = bool(screen.unlocked)
         press_keys("2468")
@@ -114,8 +113,9 @@ def main(work: Path) -> None:
         shot = Window.screenshot(name=str(work / "admin.png"))
         result["screenshot"] = shot
         button("Fermer").trigger_action(duration=0)
+        assert app.manager is not None
         result["after_close"] = app.manager.current
-        result["locked_after_close"] = not app.manager.get_screen(ADMIN).unlocked
+        result["locked_after_close"] = not app.admin_screen().unlocked
         app.stop()
 
     Clock.schedule_once(step1, 0.5)

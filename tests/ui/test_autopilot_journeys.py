@@ -1,0 +1,88 @@
+"""Whole journeys tapped through the real UI by the autopilot, on the real services, in
+a driver subprocess: a closed DMP reactivated (the demo's sandbox starts empty, so this
+one cannot go through `kiosk run --demo`), and a child's DMP with web access."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import READERS, Pcscd, wait_for
+from tests.ui.driving import ROOT, SIZE, access_codes, pdf_text, png_size, run_driver
+
+pytestmark = pytest.mark.pcsc
+
+JOURNEYS = ROOT / "config" / "journeys"
+MOUSSA = 1  # on the Martin family's card
+
+
+def autopilot(pcscd: Pcscd, plan: Path, out: Path, *extra: str) -> dict[str, Any]:
+    run = run_driver("autopilot", str(plan), str(out), *extra, timeout=60)
+    wait_for(partial(pcscd.absent, READERS[0]), 5, "the driver to pull its card")
+    return run
+
+
+def receipt_text(out: Path) -> str:
+    (receipt,) = (out / "receipts").glob("*.pdf")
+    return pdf_text(receipt)
+
+
+def assert_secrets_never_shown(run: dict[str, Any], receipt: str) -> None:
+    """What is on the paper (identifier, password) was never in a widget nor the flow."""
+    identifier, password = access_codes(receipt)
+    shown = [text for text in run["texts_seen"] if password in text or identifier in text]
+    assert shown == []
+    assert run["remote_web_access"] is False  # the journey let go of the secrets
+    assert run["flow_holds_patient_data"] is False
+
+
+def assert_screenshots(run: dict[str, Any], out: Path) -> None:
+    pngs = sorted((out / "shots").glob("*.png"))
+    assert len(pngs) == len(run["screens"])
+    assert {png_size(png) for png in pngs} == {SIZE}
+
+
+def test_a_closed_dmp_is_reactivated(pcscd: Pcscd, tmp_path: Path) -> None:
+    plan = tmp_path / "closed-reactivates.json"
+    plan.write_text(json.dumps({
+        "beneficiary": MOUSSA, "reactivate": True, "consent": True, "bris_de_glace": True,
+        "centre15": False, "mobile": None, "email": "moussa.ndiaye@exemple.fr",
+        "pharmacist_code": "2468", "language": "en",
+    }))  # fmt: skip
+    out = tmp_path / "out"
+    run = autopilot(pcscd, plan, out, "--seed-closed", str(MOUSSA))
+    assert run["outcome"] == "reactivated"
+    assert "closed" in run["screens"]
+    assert "information" in run["screens"]
+    assert run["screens"][-1] == "welcome"
+    assert run["seeded_status"] == "active"
+    assert len(run["dmps"]) == 1  # reactivated, not created again
+    assert run["ledger_last_act"]["act_code"] == "DMP_REACTIVATE"
+    assert run["ledger_last_act"]["status"] == "confirmed"
+    assert run["ledger_ok"] is True
+    text = receipt_text(out)
+    assert "Your DMP has been reactivated" in text
+    assert_secrets_never_shown(run, text)
+    assert_screenshots(run, out)
+
+
+def test_a_child_dmp_with_web_access(pcscd: Pcscd, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = autopilot(pcscd, JOURNEYS / "child-with-mobile.json", out)
+    assert run["outcome"] == "created"
+    for screen in ("guardian", "consent", "contact", "attestation", "done"):
+        assert screen in run["screens"]
+    (dmp,) = run["dmps"]
+    assert dmp["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    assert dmp["web_access"] is True
+    assert dmp["centre15_allowed"] is False
+    assert run["ledger_last_act"]["act_code"] == "DMP_OPEN"
+    assert run["ledger_last_act"]["status"] == "confirmed"
+    text = receipt_text(out)
+    assert "Mot de passe provisoire" in text
+    assert_secrets_never_shown(run, text)
+    assert_screenshots(run, out)

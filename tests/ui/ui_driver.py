@@ -1,0 +1,964 @@
+"""Runs ONE real Kivy window (Kivy allows one App per process) and prints one JSON line.
+
+    python tests/ui/ui_driver.py shots LANGUAGE OUTDIR [--size 800x480]
+        every screen (and its states) rendered by a KioskApp at 800x480 from a
+        representative Flow: a PNG per state and the layout problems found in its widgets.
+    python tests/ui/ui_driver.py pull OUTDIR
+        a real Journey (Vitale through pcscd/vpcd, sandbox over TLS, ledger) reaches each
+        of the 15 screens by real taps, then the card is pulled: time to WELCOME and
+        whatever patient data is left in any widget or in the journey.
+    python tests/ui/ui_driver.py autopilot PLAN OUTDIR [--seed-closed N]
+        the autopilot follows PLAN on the real services, optionally with beneficiary N's
+        DMP seeded as closed in the sandbox.
+
+Without $DISPLAY the driver runs its own Xvfb. Nothing here is a mock: the app, the
+journey, the cards, the DMP service and the ledger are the real ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import operator
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from functools import partial
+from itertools import combinations
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from kiosk import flow as f
+from kiosk.hardware.cards import VitaleCard, cps_from_profile, vitale_from_profile
+
+WIDTH, HEIGHT = 800, 480
+ROOT = Path(__file__).resolve().parents[2]
+CARDS = ROOT / "config" / "cards"
+TODAY = dt.date(2026, 11, 23)
+CODE = "2468"  # the demo pharmacist code
+MOBILE = "0612345678"
+EMAIL = "jeanne.martin@exemple.fr"
+TOLERANCE = 1.0  # px
+
+T = TypeVar("T")
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in window coordinates
+
+
+def profile(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((CARDS / name).read_text(encoding="utf-8"))
+    return data
+
+
+MARTIN = profile("vitale-famille-martin.json")
+
+
+def start_kivy() -> Any:
+    """A display (ours when there is none), then Kivy configured for the kiosk."""
+    from kiosk.display import ensure_display
+
+    xvfb = ensure_display()
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(WIDTH))
+    Config.set("graphics", "height", str(HEIGHT))
+    Config.set("graphics", "resizable", "0")
+    Config.set("kivy", "exit_on_escape", "0")
+    return xvfb
+
+
+# --- widget tree inspection (Kivy thread only) -------------------------------------------
+
+
+def walk(widget: Any) -> Iterator[Any]:
+    yield widget
+    for child in widget.children:
+        yield from walk(child)
+
+
+def window_rect(widget: Any) -> Rect:
+    x, y = widget.to_window(widget.x, widget.y)
+    return (x, y, x + widget.width, y + widget.height)
+
+
+def _ancestors(widget: Any) -> Iterator[Any]:
+    from kivy.uix.widget import Widget
+
+    parent = widget.parent
+    while isinstance(parent, Widget):
+        yield parent
+        parent = parent.parent
+
+
+def visible_rect(widget: Any) -> Rect | None:
+    """The part of ``widget`` not hidden by a ScrollView (a StencilView) around it."""
+    from kivy.uix.stencilview import StencilView
+
+    x0, y0, x1, y1 = window_rect(widget)
+    for parent in _ancestors(widget):
+        if isinstance(parent, StencilView):
+            px0, py0, px1, py1 = window_rect(parent)
+            x0, y0, x1, y1 = max(x0, px0), max(y0, py0), min(x1, px1), min(y1, py1)
+    if x1 - x0 <= TOLERANCE or y1 - y0 <= TOLERANCE:
+        return None
+    return (x0, y0, x1, y1)
+
+
+def _shown(widget: Any) -> bool:
+    return widget.opacity > 0 and all(p.opacity > 0 for p in _ancestors(widget))
+
+
+def _layer(widget: Any) -> int:
+    """Widgets drawn over the others on purpose (the "still there?" banner) form a layer."""
+    from kiosk.screens.widgets import StillThereBanner
+
+    for parent in _ancestors(widget):
+        if isinstance(parent, StillThereBanner):
+            return id(parent)
+    return 0
+
+
+def _describe(widget: Any) -> str:
+    text = " ".join(str(widget.text).split())
+    return f"{type(widget).__name__} {text[:60]!r}"
+
+
+def layout_problems(root: Any, width: int, height: int) -> list[str]:
+    """Text outside the window, text that does not fit its widget, texts on top of each
+    other: every visible Label/Button under ``root``."""
+    from kivy.uix.label import Label  # Button is a Label
+    from kivy.uix.scrollview import ScrollView
+
+    problems: list[str] = []
+    shown: list[tuple[Any, Rect, int]] = []
+    for widget in walk(root):
+        if not isinstance(widget, Label) or not _shown(widget):
+            continue
+        rect = visible_rect(widget)
+        if rect is None:
+            continue  # scrolled out of view (or empty)
+        name = _describe(widget)
+        x0, y0, x1, y1 = rect
+        if x0 < -TOLERANCE or y0 < -TOLERANCE or x1 > width + TOLERANCE or y1 > height + TOLERANCE:
+            problems.append(f"{name} lies outside the {width}x{height} window: {_fmt(rect)}")
+        full = window_rect(widget)
+        for parent in _ancestors(widget):
+            if isinstance(parent, ScrollView) and not parent.do_scroll_x:
+                px0, _py0, px1, _py1 = window_rect(parent)
+                if full[0] < px0 - TOLERANCE or full[2] > px1 + TOLERANCE:
+                    problems.append(f"{name} is cut by its ScrollView: {_fmt(full)}")
+        has_text = bool(str(widget.text).strip())
+        if has_text:
+            tw, th = widget.texture_size
+            if tw > widget.width + TOLERANCE or th > widget.height + TOLERANCE:
+                problems.append(
+                    f"{name}: its text ({tw:.0f}x{th:.0f}) does not fit in its widget "
+                    f"({widget.width:.0f}x{widget.height:.0f})"
+                )
+        from kivy.uix.button import Button
+
+        if has_text or isinstance(widget, Button):
+            shown.append((widget, rect, _layer(widget)))
+    for (a, ra, la), (b, rb, lb) in combinations(shown, 2):
+        if la != lb or a.children or b.children:  # another layer, or a background container
+            continue
+        if a in _ancestors(b) or b in _ancestors(a):
+            continue
+        dx = min(ra[2], rb[2]) - max(ra[0], rb[0])
+        dy = min(ra[3], rb[3]) - max(ra[1], rb[1])
+        if dx > TOLERANCE and dy > TOLERANCE:
+            problems.append(
+                f"{_describe(a)} {_fmt(ra)} overlaps {_describe(b)} {_fmt(rb)} by {dx:.0f}x{dy:.0f}"
+            )
+    return problems
+
+
+def _fmt(rect: Rect) -> str:
+    return "(" + ", ".join(f"{v:.0f}" for v in rect) + ")"
+
+
+def geometry(root: Any) -> list[tuple[float, ...]]:
+    out: list[tuple[float, ...]] = []
+    for widget in walk(root):
+        size = tuple(getattr(widget, "texture_size", (0, 0)))
+        out.append((*window_rect(widget), *size))
+    return out
+
+
+def strings_of(widget: Any) -> Iterator[str]:
+    """Every string a widget holds in a Kivy property (text, label, buffer, shown…)."""
+    for name in widget.properties():
+        with contextlib.suppress(Exception):
+            value = getattr(widget, name)
+            if isinstance(value, str) and value:
+                yield value
+
+
+def all_screens_widgets(manager: Any) -> Iterator[Any]:
+    """Every widget of every screen, current or not, attached or kept aside (the
+    contact screen keeps its editor and summary out of the tree in turn)."""
+    from kivy.uix.widget import Widget
+
+    seen: set[int] = set()
+    roots = [manager, *manager.screens]
+    for screen in manager.screens:
+        roots += [v for v in vars(screen).values() if isinstance(v, Widget)]
+    for root in roots:
+        for widget in walk(root):
+            if id(widget) not in seen:
+                seen.add(id(widget))
+                yield widget
+
+
+def leaks(manager: Any, secrets: list[str]) -> list[str]:
+    found = []
+    for widget in all_screens_widgets(manager):
+        for value in strings_of(widget):
+            for secret in secrets:
+                if secret in value:
+                    found.append(f"{type(widget).__name__} holds {secret!r}: {value[:80]!r}")
+    return found
+
+
+def patient_secrets(card: dict[str, Any]) -> list[str]:
+    from kiosk.screens.display import display_birth_date, spaced_mobile
+
+    secrets = [MOBILE, spaced_mobile(MOBILE), EMAIL, EMAIL[:8]]
+    for person in card["beneficiaries"]:
+        secrets += [person["first_name"], person["last_name"], person["birth_name"],
+                    person["birth_date"], display_birth_date(person["birth_date"], "fr"),
+                    display_birth_date(person["birth_date"], "en")]  # fmt: skip
+        if person["nir"]:
+            secrets.append(person["nir"])
+    return sorted(set(secrets))
+
+
+# --- the bridge between a scenario thread and the Kivy thread ------------------------------
+
+
+class Stage:
+    """Records each render (on the Kivy thread) for a scenario running on its own thread,
+    which waits for renders and runs its taps on the Kivy thread through :meth:`on_ui`."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.cond = threading.Condition()
+        self.renders: list[tuple[float, f.Flow]] = []
+        self.texts_seen: set[str] = set()
+        self.then: Callable[[f.Flow, Any], None] | None = None
+
+    def rendered(self, flow: f.Flow, screen: Any) -> None:
+        now = time.monotonic()
+        for widget in walk(screen):
+            self.texts_seen.update(strings_of(widget))
+        self.texts_seen.add(repr(flow))
+        with self.cond:
+            self.renders.append((now, flow))
+            self.cond.notify_all()
+        if self.then is not None:
+            self.then(flow, screen)
+
+    def mark(self) -> int:
+        with self.cond:
+            return len(self.renders)
+
+    def wait_render(
+        self, since: int, until: Callable[[f.Flow], bool] = lambda _flow: True, timeout: float = 8
+    ) -> tuple[float, f.Flow]:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for at, flow in self.renders[since:]:
+                    if until(flow):
+                        return at, flow
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    last = self.renders[-1][1] if self.renders else None
+                    seen = last and (last.screen.value, last.message)
+                    raise AssertionError(f"no such render within {timeout} s (last: {seen})")
+                self.cond.wait(left)
+
+    def wait_screen(self, screen: f.Screen, since: int, timeout: float = 8) -> f.Flow:
+        return self.wait_render(since, lambda flow: flow.screen is screen, timeout)[1]
+
+    def on_ui(self, work: Callable[[], T], timeout: float = 5) -> T:
+        from kivy.clock import Clock
+
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def run(_dt: float) -> None:
+            try:
+                box["value"] = work()
+            except BaseException as exc:  # noqa: BLE001 - handed back to the scenario thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        Clock.schedule_once(run, 0)
+        if not done.wait(timeout):
+            raise AssertionError("the Kivy thread did not run the step in time")
+        if "error" in box:
+            raise box["error"]
+        return cast(T, box["value"])
+
+    def current(self) -> Any:
+        return self.app.manager.current_screen
+
+    def settle(self) -> None:
+        """Wait until the layout stops moving (texture sizes and heights take frames)."""
+        last: list[tuple[float, ...]] | None = None
+        for _ in range(60):
+            time.sleep(0.03)
+            now = self.on_ui(lambda: geometry(self.current()))
+            if now == last:
+                return
+            last = now
+
+    def stop(self) -> None:
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: self.app.stop(), 0)
+
+
+def run_app(app: Any, stage: Stage, scenario: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run the Kivy app on this (main) thread and ``scenario`` beside it."""
+    result: dict[str, Any] = {"error": None}
+
+    def run() -> None:
+        try:
+            stage.wait_render(0, timeout=20)  # the app is up
+            result.update(scenario())
+        except BaseException:  # noqa: BLE001 - reported in the JSON line
+            result["error"] = traceback.format_exc()
+        finally:
+            stage.stop()
+
+    threading.Thread(target=run, name="scenario", daemon=True).start()
+    app.run()
+    return result
+
+
+# --- scenario: screenshots ----------------------------------------------------------------
+
+
+class FlowFeed:
+    """Stands where the Journey stands for KioskApp: holds the Flow to render. Taps are
+    kept, not acted on: this scenario shows states, it does not walk the journey."""
+
+    def __init__(self, flow: f.Flow) -> None:
+        self.flow = flow
+        self.on_change: Callable[[f.Flow], None] = lambda _flow: None
+        self.taps: list[f.Event] = []
+
+    def show(self, flow: f.Flow) -> None:
+        self.flow = flow
+        self.on_change(flow)
+
+    def dispatch(self, event: f.Event, generation: int | None = None) -> None:
+        self.taps.append(event)
+
+    def tick(self) -> None:
+        pass
+
+
+Prepare = Callable[[Any], None]  # run on the Kivy thread on the rendered screen
+
+
+def _press_text(text: str) -> Prepare:
+    def prepare(screen: Any) -> None:
+        from kivy.uix.button import Button
+
+        from kiosk.autopilot import press
+
+        button = next(w for w in walk(screen) if isinstance(w, Button) and w.text == text)
+        press(button)
+
+    return prepare
+
+
+def _open_keyboard(field: str, typed: str, back: str | None = None) -> Prepare:
+    def prepare(screen: Any) -> None:
+        from kiosk.autopilot import press
+
+        if back is not None and screen.editing:
+            _press_text(back)(screen)
+        press(screen.ids[f"{field}_field"])
+        _type_keys(screen.ids.keyboard, typed)
+
+    return prepare
+
+
+def _type_keys(keyboard: Any, typed: str) -> None:
+    from kiosk.autopilot import press
+    from kiosk.screens.widgets import KeyButton
+
+    keys = {w.key: w for w in walk(keyboard) if isinstance(w, KeyButton)}
+    for char in typed:
+        press(keys[char])
+
+
+def _on_current(stage: Stage, prepare: Prepare) -> None:
+    prepare(stage.current())
+
+
+def _type_code(typed: str) -> Prepare:
+    def prepare(screen: Any) -> None:
+        _type_keys(screen.ids.keyboard, typed)
+
+    return prepare
+
+
+def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
+    """(name, flow, what to do on the screen before the shot) for each state shown."""
+    from kiosk.screens.i18n import MESSAGES, t
+
+    s = f.Screen
+    card = vitale_from_profile(MARTIN)
+    long_names = vitale_from_profile(profile("vitale-famille-casanova.json"))
+    base = f.Flow(today=TODAY, language=language)
+    r = dataclasses.replace
+    held = r(base, card=card, beneficiary=0)
+    child = r(base, card=card, beneficiary=4, guardian_role="mere", dmp_state="not_found")
+    contact = f.Choices(consent=True, mobile=MOBILE, email=EMAIL)
+    longest = max(MESSAGES, key=len)
+    back = t("common.back", language)
+    return [
+        ("welcome", base, None),
+        ("insert_card", r(base, screen=s.INSERT_CARD), None),
+        ("reading", r(base, screen=s.READING), None),
+        ("choose_beneficiary", r(base, screen=s.CHOOSE, card=card), None),
+        ("choose_beneficiary-casanova", r(base, screen=s.CHOOSE, card=long_names), None),
+        ("guardian", r(base, screen=s.GUARDIAN, card=card, beneficiary=4), None),
+        ("checking", r(held, screen=s.CHECKING), None),
+        ("already_exists", r(held, screen=s.EXISTS, dmp_state="exists"), None),
+        ("closed", r(held, screen=s.CLOSED, dmp_state="closed"), None),
+        ("information", r(child, screen=s.INFORMATION), None),
+        ("information-banner", r(child, screen=s.INFORMATION, warning=True), None),
+        ("consent", r(child, screen=s.CONSENT), None),
+        (
+            "consent-ticked",
+            r(child, screen=s.CONSENT, choices=f.Choices(consent=True, centre15=False)),
+            None,
+        ),
+        ("consent-banner", r(child, screen=s.CONSENT, warning=True), None),
+        ("contact", r(child, screen=s.CONTACT, choices=f.Choices(consent=True)), None),
+        (
+            "contact-warned",
+            r(child, screen=s.CONTACT, choices=r(contact, web_access_warned=True)),
+            None,
+        ),
+        (
+            "contact-mobile-keyboard",
+            r(child, screen=s.CONTACT, choices=f.Choices(consent=True)),
+            _open_keyboard("mobile", "061234"),
+        ),
+        (
+            "contact-email-keyboard",
+            r(child, screen=s.CONTACT, choices=f.Choices(consent=True)),
+            _open_keyboard("email", EMAIL, back=back),
+        ),
+        ("attestation", r(child, screen=s.ATTESTATION, choices=contact), None),
+        (
+            "attestation-wrong-code",
+            r(child, screen=s.ATTESTATION, choices=contact, message="Code incorrect (2 essai(s))."),
+            _type_code("12"),
+        ),
+        (
+            "attestation-locked",
+            r(
+                child,
+                screen=s.ATTESTATION,
+                choices=contact,
+                message="Code incorrect 3 fois : saisie bloquée 5 minutes.",
+            ),
+            None,
+        ),
+        ("creating", r(child, screen=s.CREATING, choices=contact), None),
+        (
+            "done",
+            r(child, screen=s.DONE, outcome=f.Outcome.CREATED, choices=f.Choices(consent=True)),
+            None,
+        ),
+        (
+            "done-web-access",
+            r(child, screen=s.DONE, outcome=f.Outcome.CREATED, choices=contact),
+            None,
+        ),
+        (
+            "done-reactivated",
+            r(held, screen=s.DONE, outcome=f.Outcome.REACTIVATED, dmp_state="closed"),
+            None,
+        ),
+        (
+            "error",
+            r(
+                held,
+                screen=s.ERROR,
+                message="Le service DMP est momentanément indisponible. Réessayez plus tard.",
+            ),
+            None,
+        ),
+        ("error-unknown", r(base, screen=s.ERROR), None),
+        ("error-longest-message", r(held, screen=s.ERROR, message=longest), None),
+    ]
+
+
+def scenario_shots(language: str, out: Path) -> dict[str, Any]:
+    from kivy.core.window import Window
+
+    from kiosk.app import KioskApp
+    from kiosk.journey import Journey
+
+    out.mkdir(parents=True, exist_ok=True)
+    plan = variants(language)
+    feed = FlowFeed(plan[0][1])
+    stage = Stage()
+    app = KioskApp(cast(Journey, feed), on_rendered=stage.rendered, size=(WIDTH, HEIGHT))
+    stage.app = app
+
+    def shoot(name: str) -> dict[str, Any]:
+        screen = stage.current()
+        target = out / f"{name}-{language}.png"
+        saved = Window.screenshot(name=str(out / f".{name}-{language}.png"))
+        Path(saved).replace(target)
+        return {
+            "name": name,
+            "language": language,
+            "shown": screen.name,
+            "png": str(target),
+            "window": list(Window.size),
+            "problems": layout_problems(screen, *Window.size),
+            "texts": sorted({str(w.text) for w in walk(screen) if getattr(w, "text", "")}),
+        }
+
+    def scenario() -> dict[str, Any]:
+        shots = []
+        for name, flow, prepare in plan:
+            since = stage.mark()
+            feed.show(flow)
+            stage.wait_render(since, partial(operator.is_, flow))
+            if prepare is not None:
+                stage.on_ui(partial(_on_current, stage, prepare))
+            stage.settle()
+            shots.append(stage.on_ui(partial(shoot, name)))
+        return {"shots": shots, "taps": [repr(tap) for tap in feed.taps]}
+
+    return run_app(app, stage, scenario)
+
+
+# --- the real services ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Kiosk:
+    """The real parts, wired as the Harness of tests/integration/test_journey.py."""
+
+    server: Any
+    client: Any
+    ledger: Any
+    journey: Any
+    practitioner: Any
+    outcomes: list[str]
+    receipts: Path
+
+    def close(self) -> None:
+        self.journey.close()
+        self.ledger.close()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def ins_of(self, beneficiary: int) -> str:
+        from kiosk.dmp.traits import traits_from_vitale
+
+        traits = traits_from_vitale(vitale_from_profile(MARTIN), beneficiary)
+        ins: str = self.client.session(self.practitioner).certified_identity(traits).ins
+        return ins
+
+    def last_act(self) -> dict[str, Any] | None:
+        row = self.ledger.db.execute(
+            "SELECT act_code, status, amount_cents FROM entries"
+            " WHERE kind = 'act' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("act_code", "status", "amount_cents"), row, strict=True))
+
+    def drain(self, timeout: float = 15) -> None:
+        """Wait until the journey's worker has nothing left to do."""
+        self.journey._worker.submit(lambda: None).result(timeout)
+
+
+def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
+    from kiosk.billing.keys import load_or_create_keys
+    from kiosk.billing.ledger import Ledger
+    from kiosk.dmp.client import DmpClient
+    from kiosk.dmp.sandbox.pki import load_pharmacy
+    from kiosk.dmp.sandbox.server import SandboxServer
+    from kiosk.dmp.traits import practitioner_from_cps
+    from kiosk.dmp.transport import HttpsTransport
+    from kiosk.dmp.vihf import VihfSigner
+    from kiosk.hardware.reading import read_card_typed
+    from kiosk.journey import Journey, Services, pharmacist_code_checker
+
+    server = SandboxServer(tmp / "sandbox", port=0, fault_delay=1.0).start()
+    pki = server.pki
+    pharmacy = load_pharmacy(pki.root)
+    signer = VihfSigner.from_files(pki.sign_key, pki.sign, pharmacy.structure_id)
+    client = DmpClient(
+        HttpsTransport(pki.ca, pki.auth, pki.auth_key), server.url, signer, deadline=2.0
+    )
+    ledger = Ledger(tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "ui-test"))
+    cps = cps_from_profile(profile("cps-dupont-titulaire.json"))[0]
+    practitioner = practitioner_from_cps(cps)
+
+    def read() -> VitaleCard:
+        card = read_card_typed("patient")
+        assert isinstance(card, VitaleCard)
+        return card
+
+    outcomes: list[str] = []
+    services = Services(
+        read_vitale=read,
+        client=client,
+        ledger=ledger,
+        practitioner=lambda: practitioner,
+        rpps=lambda: cps.rpps,
+        pharmacist_code_ok=pharmacist_code_checker(CODE),
+        print_receipt=lambda outcome, language, access: _print(
+            receipts, outcome.value, language, pharmacy.name, access
+        ),
+    )
+    journey = Journey(
+        services, on_finished=lambda outcome: outcomes.append(outcome.value), today=lambda: TODAY
+    )
+    return Kiosk(server, client, ledger, journey, practitioner, outcomes, receipts)
+
+
+def _print(receipts: Path, outcome: str, language: str, pharmacy: str, access: Any) -> None:
+    from kiosk.documents.receipt import write_receipt
+
+    write_receipt(receipts, outcome, language, pharmacy, access)
+
+
+def wait_slot(present: bool, timeout: float = 5) -> None:
+    """Until pcscd sees the patient reader (vpcd slot 0) full, or empty."""
+    from kiosk.hardware.pcsc import PcscContext
+
+    deadline = time.monotonic() + timeout
+    while True:
+        context = PcscContext()
+        try:
+            if bool(context.card_atrs().get("Virtual PCD 00 00")) is present:
+                return
+        finally:
+            context.close()
+        if time.monotonic() > deadline:
+            wanted = "full" if present else "empty"
+            raise AssertionError(f"pcscd still does not see slot 0 {wanted}")
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def patient_card(**options: Any) -> Iterator[Any]:
+    """The Martin family's Vitale in the patient reader (vpcd slot 0) until pulled."""
+    from kiosk.hardware.emulators.profiles import emulator_for
+    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
+
+    card = VpcdCard(emulator_for(MARTIN), slot_port(0), **options).insert()
+    try:
+        wait_slot(present=True)  # pcscd notices the card on its next poll
+        yield card
+    finally:
+        card.pull()
+
+
+# --- scenario: the card pulled on every screen ------------------------------------------------
+
+
+def scenario_pull(out: Path) -> dict[str, Any]:
+    from kiosk.app import KioskApp
+    from kiosk.autopilot import action_button, press, type_into
+    from kiosk.hardware.pcscd import ensure_pcscd
+
+    daemon = ensure_pcscd()
+    s = f.Screen
+    secrets = patient_secrets(MARTIN)
+    stage = Stage()
+    with tempfile.TemporaryDirectory(prefix="ui-pull-") as tmp:
+        kiosk = build_kiosk(Path(tmp), out / "receipts")
+        journey = kiosk.journey
+        kiosk.server.store.seed([
+            {"ins": kiosk.ins_of(0), "status": "active"},
+            {"ins": kiosk.ins_of(1), "status": "closed"},
+        ])  # fmt: skip
+        app = KioskApp(journey, on_rendered=stage.rendered, size=(WIDTH, HEIGHT))
+        stage.app = app
+        pulls: list[dict[str, Any]] = []
+
+        def tap(action: str, value: object = None, expect: f.Screen | None = None) -> f.Flow:
+            since = stage.mark()
+            stage.on_ui(lambda: press(action_button(stage.current(), action, value)))
+            if expect is not None:
+                return stage.wait_screen(expect, since)
+            return stage.wait_render(since)[1]
+
+        def keys(submit: str, text: str) -> f.Flow:
+            since = stage.mark()
+            stage.on_ui(lambda: type_into(stage.current(), submit, text))
+            return stage.wait_render(since)[1]
+
+        def field(name: str) -> None:
+            stage.on_ui(lambda: press(stage.current().ids[f"{name}_field"]))
+
+        def insert(expect: f.Screen = s.CHOOSE) -> None:
+            since = stage.mark()
+            journey.dispatch(f.CardInserted("vitale"))  # what the card monitor sends
+            stage.wait_screen(expect, since, timeout=20)
+
+        def pull(label: f.Screen) -> None:
+            assert journey.flow.screen is label, (journey.flow.screen, label)
+            stage.settle()
+            before = stage.on_ui(lambda: leaks(app.manager, secrets))  # the check sees data
+            since = stage.mark()
+            pulled = time.monotonic()
+            journey.dispatch(f.CardRemoved())  # what the card monitor sends
+            at, _flow = stage.wait_render(since, lambda flow: flow.screen is s.WELCOME)
+            remote = journey._remote
+            pulls.append({
+                "screen": label.value,
+                "seconds": at - pulled,
+                "leaks": stage.on_ui(lambda: leaks(app.manager, secrets)),
+                "patient_data_before": len(before),
+                "flow_holds_patient_data": journey.flow.holds_patient_data(),
+                "flow_screen": journey.flow.screen.value,
+                "remote": [k for k in ("session", "identity", "web_access")
+                           if getattr(remote, k) is not None],
+            })  # fmt: skip
+
+        def to_information(beneficiary: int, guardian: str = "mere") -> None:
+            insert()
+            tap("choose", beneficiary, expect=s.GUARDIAN)
+            since = stage.mark()
+            tap("guardian", guardian)
+            stage.wait_screen(s.INFORMATION, since)
+
+        def to_contact(beneficiary: int, guardian: str = "mere") -> None:
+            to_information(beneficiary, guardian)
+            tap("next", expect=s.CONSENT)
+            tap("toggle", "consent")
+            tap("next", expect=s.CONTACT)
+
+        def give_contact() -> None:
+            field("mobile")
+            keys("mobile", MOBILE)
+            field("email")
+            keys("email", EMAIL)
+            tap("next")  # the web-access warning
+            tap("next", expect=s.ATTESTATION)  # confirmed
+
+        def scenario() -> dict[str, Any]:
+            pull(s.WELCOME)
+            tap("start", expect=s.INSERT_CARD)
+            pull(s.INSERT_CARD)
+            insert()
+            pull(s.CHOOSE)
+            insert()
+            tap("choose", 2, expect=s.GUARDIAN)
+            pull(s.GUARDIAN)
+            insert()
+            since = stage.mark()
+            tap("choose", 0)
+            stage.wait_screen(s.EXISTS, since)
+            pull(s.EXISTS)
+            insert()
+            since = stage.mark()
+            tap("choose", 1)
+            stage.wait_screen(s.CLOSED, since)
+            pull(s.CLOSED)
+            insert()
+            since = stage.mark()
+            tap("choose", 1)
+            stage.wait_screen(s.CLOSED, since)
+            tap("reactivate", True, expect=s.INFORMATION)
+            pull(s.INFORMATION)
+            to_information(2)
+            tap("next", expect=s.CONSENT)
+            tap("toggle", "consent")
+            tap("toggle", "centre15")
+            pull(s.CONSENT)
+            to_contact(2, "pere")
+            field("mobile")
+            keys("mobile", MOBILE)
+            field("email")  # typing, not validated yet: only in the keyboard
+            stage.on_ui(lambda: _type_keys(stage.current().ids.keyboard, EMAIL))
+            pull(s.CONTACT)
+            to_contact(2, "tuteur")
+            give_contact()
+            stage.on_ui(lambda: _type_keys(stage.current().ids.keyboard, "24"))
+            pull(s.ATTESTATION)
+            # the DMP service is slow: the patient leaves while it is being asked
+            kiosk.server.faults["status"] = "timeout"
+            insert()
+            tap("choose", 4, expect=s.GUARDIAN)
+            tap("guardian", "pere", expect=s.CHECKING)
+            pull(s.CHECKING)
+            kiosk.drain()
+            kiosk.server.faults.clear()
+            # ... or while the DMP is being created (the creation runs on)
+            kiosk.server.faults["create"] = "timeout"
+            to_contact(3)
+            tap("skip", expect=s.ATTESTATION)
+            since = stage.mark()
+            stage.on_ui(lambda: type_into(stage.current(), "attest", CODE))
+            stage.wait_screen(s.CREATING, since)
+            pull(s.CREATING)
+            kiosk.drain()
+            kiosk.server.faults.clear()
+            to_contact(4)
+            give_contact()
+            since = stage.mark()
+            stage.on_ui(lambda: type_into(stage.current(), "attest", CODE))
+            stage.wait_screen(s.DONE, since)
+            pull(s.DONE)
+            kiosk.server.faults["status"] = "malformed"  # an answer the kiosk cannot read
+            insert()
+            since = stage.mark()
+            tap("choose", 0)
+            stage.wait_screen(s.ERROR, since)
+            pull(s.ERROR)
+            kiosk.server.faults.clear()
+            # a chip that does not answer keeps the kiosk on "reading"
+            martin.pull()
+            wait_slot(present=False)
+            with patient_card(mute=True):
+                insert(expect=s.READING)
+                pull(s.READING)
+            kiosk.drain()
+            return {
+                "pulls": pulls,
+                "outcomes": kiosk.outcomes,
+                "dmps": kiosk.server.store.list(),
+                "texts_seen": sorted(stage.texts_seen),
+            }
+
+        try:
+            with patient_card() as martin:
+                result = run_app(app, stage, scenario)
+        finally:
+            kiosk.close()
+            daemon.stop()
+    return result
+
+
+# --- scenario: the autopilot on the real services ----------------------------------------------
+
+
+def scenario_autopilot(plan_path: Path, out: Path, seed_closed: int | None) -> dict[str, Any]:
+    from kivy.clock import Clock
+
+    from kiosk.app import KioskApp
+    from kiosk.autopilot import Autopilot, Plan
+    from kiosk.card_events import PatientCardEvents
+    from kiosk.hardware.pcsc import CardMonitor
+    from kiosk.hardware.pcscd import ensure_pcscd
+
+    daemon = ensure_pcscd()
+    stage = Stage()
+    result: dict[str, Any] = {"error": None}
+    with tempfile.TemporaryDirectory(prefix="ui-autopilot-") as tmp:
+        kiosk = build_kiosk(Path(tmp), out / "receipts")
+        seeded = None
+        if seed_closed is not None:
+            seeded = kiosk.ins_of(seed_closed)
+            kiosk.server.store.seed([{"ins": seeded, "status": "closed"}])
+        app = KioskApp(kiosk.journey, on_rendered=stage.rendered, size=(WIDTH, HEIGHT))
+        stage.app = app
+
+        def done(summary: dict[str, Any]) -> None:
+            result.update(summary)
+            app.stop()
+
+        autopilot = Autopilot(Plan.load(plan_path), out / "shots", done)
+        kiosk.journey.on_finished = autopilot.finished
+        stage.then = autopilot.rendered
+
+        def too_long(_dt: float) -> None:
+            result["error"] = f"the autopilot did not finish (screens: {autopilot.screens})"
+            app.stop()
+
+        Clock.schedule_once(too_long, 45)
+        monitor = CardMonitor(PatientCardEvents(kiosk.journey.dispatch)).start()
+        try:
+            with patient_card():
+                app.run()
+        except BaseException:  # noqa: BLE001 - reported in the JSON line
+            result["error"] = traceback.format_exc()
+        finally:
+            monitor.stop()
+            kiosk.drain()
+            result["ledger_last_act"] = kiosk.last_act()
+            result["ledger_ok"] = kiosk.ledger.verify().ok
+            status = None if seeded is None else kiosk.server.store.status(seeded)[0]
+            result["seeded_status"] = status
+            result["dmps"] = kiosk.server.store.list()
+            result["remote_web_access"] = kiosk.journey._remote.web_access is not None
+            result["flow_holds_patient_data"] = kiosk.journey.flow.holds_patient_data()
+            kiosk.close()
+            daemon.stop()
+    result["texts_seen"] = sorted(stage.texts_seen)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    global WIDTH, HEIGHT  # the window size, set before Kivy starts
+    parser = argparse.ArgumentParser(prog="ui_driver")
+    sub = parser.add_subparsers(dest="scenario", required=True)
+    shots = sub.add_parser("shots")
+    shots.add_argument("language", choices=["fr", "en"])
+    shots.add_argument("out", type=Path)
+    shots.add_argument("--size", default=f"{WIDTH}x{HEIGHT}", help="WIDTHxHEIGHT")
+    pull = sub.add_parser("pull")
+    pull.add_argument("out", type=Path)
+    auto = sub.add_parser("autopilot")
+    auto.add_argument("plan", type=Path)
+    auto.add_argument("out", type=Path)
+    auto.add_argument("--seed-closed", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.scenario == "shots":
+        WIDTH, HEIGHT = (int(v) for v in args.size.split("x"))
+    logging.basicConfig(format="%(asctime)s %(threadName)s %(name)s: %(message)s")
+    logging.getLogger("kiosk").setLevel(logging.DEBUG)  # never patient data (DESIGN)
+    xvfb = start_kivy()
+    started = time.monotonic()
+    try:
+        if args.scenario == "shots":
+            result = scenario_shots(args.language, args.out)
+        elif args.scenario == "pull":
+            result = scenario_pull(args.out)
+        else:
+            result = scenario_autopilot(args.plan, args.out, args.seed_closed)
+    except BaseException:  # noqa: BLE001 - reported in the JSON line
+        result = {"error": traceback.format_exc()}
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+    result["seconds"] = round(time.monotonic() - started, 3)
+    sys.stdout.write(json.dumps(result, default=str) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
