@@ -264,8 +264,10 @@ class Journey:
             log.warning("DMP creation refused: %s", exc.code)
             return f.DmpFailed(exc.patient_message)
         except DmpError as exc:
-            ledger.finish(act, UNCERTAIN)  # resolved at the next start-up (recover)
-            log.warning("DMP creation outcome unknown: %s", type(exc).__name__)
+            # not created (TD0.2 said so): failed; TD0.2 unanswered too: uncertain, and
+            # resolved at the next start-up (recover)
+            ledger.finish(act, FAILED if exc.outcome_known else UNCERTAIN)
+            log.warning("DMP creation failed: %s", type(exc).__name__)
             return f.DmpFailed(exc.patient_message)
         ledger.finish(act, CONFIRMED)
         web_access = None

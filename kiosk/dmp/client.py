@@ -213,6 +213,7 @@ class DmpSession:
             # meanwhile exists too, but was not created (nor is paid) by this call.
             if status.state is DmpState.EXISTS and status.authorized:
                 return CreateOutcome(created=True, resolved_after_error=True)
+            exc.outcome_known = True  # TD0.2 answered: this call created nothing
             raise
         return CreateOutcome(
             created=True, resolved_after_error=False, created_at=created.created_at

@@ -11,6 +11,8 @@ class DmpError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        # True once a creation's lost answer was resolved by TD0.2 as "not created"
+        self.outcome_known = False
 
 
 class DmpInputError(DmpError):

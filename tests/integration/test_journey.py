@@ -223,3 +223,22 @@ def test_a_crash_before_the_outcome_is_resolved_at_start_up(harness: Harness) ->
     assert harness.journey.recover() == 1
     assert harness.ledger.unresolved() == []
     assert report(harness.ledger._conn)["openings"] == 1
+
+
+def test_creation_timeout_shows_an_error_and_records_a_failure(
+    tmp_path: Path, insert_card: InsertCard
+) -> None:
+    """TD1.1 times out; TD0.2 then says no DMP exists: the patient sees an error, the
+    ledger records a failed (unpaid) act, nothing is left pending."""
+    h = Harness(tmp_path, faults={"create": "timeout"})
+    try:
+        start(h, insert_card, 0)
+        consent_and_attest(h)
+        error = h.wait(f.Screen.ERROR, timeout=15)
+        assert error.message
+        assert h.server.store.list() == []
+        assert h.ledger.db.execute("SELECT status FROM acts").fetchall() == [("failed",)]
+        assert h.ledger.unresolved() == []
+        assert h.ledger.verify().ok
+    finally:
+        h.close()
