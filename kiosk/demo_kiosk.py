@@ -21,20 +21,17 @@ from kiosk.billing.ledger import Ledger
 from kiosk.card_events import PatientCardEvents
 from kiosk.demo import CARDS_DIR, DEMO_CPS, DEMO_VITALE, read_when_present
 from kiosk.display import ensure_display
-from kiosk.dmp.client import DmpClient
 from kiosk.dmp.models import WebAccess
 from kiosk.dmp.sandbox.pki import load_pharmacy
 from kiosk.dmp.sandbox.server import SandboxServer
+from kiosk.dmp.setup import sandbox_client
 from kiosk.dmp.traits import practitioner_from_cps
-from kiosk.dmp.transport import HttpsTransport
-from kiosk.dmp.vihf import VihfSigner
 from kiosk.hardware.cards import CpsCard, VitaleCard
 from kiosk.hardware.emulators.profiles import load_emulator, read_profile
 from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
 from kiosk.hardware.errors import WrongCard
 from kiosk.hardware.pcsc import CardMonitor
 from kiosk.hardware.pcscd import ensure_pcscd
-from kiosk.hardware.reading import read_card_typed
 
 log = logging.getLogger(__name__)
 JOURNEYS_DIR = CARDS_DIR.parent / "journeys"
@@ -53,7 +50,9 @@ class DemoOptions:
 
 
 def read_patient_card() -> VitaleCard:
-    card = read_card_typed("patient")
+    # The insertion event can come a moment before the card answers a connect: a
+    # just-inserted card gets a short grace period instead of "no card".
+    card = read_when_present("patient", None, timeout=1.5)
     if not isinstance(card, VitaleCard):
         raise WrongCard("the patient reader does not hold a Carte Vitale")
     return card
@@ -100,8 +99,7 @@ def _run(options: DemoOptions, tmp: Path, cps: CpsCard) -> dict[str, Any] | None
     server = SandboxServer(tmp / "sandbox", port=0).start()
     spool = (options.shots if options.shots else tmp) / "receipts"
     pki = server.pki
-    signer = VihfSigner.from_files(pki.sign_key, pki.sign, load_pharmacy(pki.root).structure_id)
-    client = DmpClient(HttpsTransport(pki.ca, pki.auth, pki.auth_key), server.url, signer)
+    client = sandbox_client(server)
     ledger = Ledger(tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "kiosk-demo"))
     practitioner = practitioner_from_cps(cps)
     services = Services(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.config import DmpConfig
-from kiosk.dmp.client import DmpClient
+from kiosk.dmp.client import DEFAULT_DEADLINE, DmpClient
 from kiosk.dmp.errors import DmpAuthenticationError
 from kiosk.dmp.sandbox.pki import PkiPaths, load_pharmacy
+from kiosk.dmp.sandbox.server import SandboxServer
 from kiosk.dmp.transport import HttpsTransport
 from kiosk.dmp.vihf import VihfSigner
 
@@ -22,6 +23,14 @@ def client_from_config(dmp: DmpConfig) -> DmpClient:
         raise DmpAuthenticationError(f"cannot load the VIHF signing certificate: {exc}") from None
     transport = HttpsTransport(Path(dmp.ca), Path(dmp.auth_cert), Path(dmp.auth_key))
     return DmpClient(transport, dmp.endpoint, signer, deadline=dmp.deadline)
+
+
+def sandbox_client(server: SandboxServer, deadline: float = DEFAULT_DEADLINE) -> DmpClient:
+    """A client of a running sandbox, as the pharmacy its PKI was made for."""
+    pki = server.pki
+    signer = VihfSigner.from_files(pki.sign_key, pki.sign, load_pharmacy(pki.root).structure_id)
+    transport = HttpsTransport(pki.ca, pki.auth, pki.auth_key)
+    return DmpClient(transport, server.url, signer, deadline=deadline)
 
 
 def write_client_config(data_dir: Path, url: str) -> Path:

@@ -14,14 +14,11 @@ from kiosk import flow as f
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import ConsentRecord, Ledger
 from kiosk.billing.reports import report
-from kiosk.dmp.client import DmpClient
-from kiosk.dmp.sandbox.pki import load_pharmacy
+from kiosk.demo_kiosk import read_patient_card
 from kiosk.dmp.sandbox.server import SandboxServer
+from kiosk.dmp.setup import sandbox_client
 from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
-from kiosk.dmp.transport import HttpsTransport
-from kiosk.dmp.vihf import VihfSigner
-from kiosk.hardware.cards import VitaleCard, cps_from_profile, vitale_from_profile
-from kiosk.hardware.reading import read_card_typed
+from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
 from kiosk.journey import Journey, Services, pharmacist_code_checker
 from tests.conftest import InsertCard, load_profile
 
@@ -35,13 +32,7 @@ MARTIN = load_profile("vitale-famille-martin.json")
 class Harness:
     def __init__(self, tmp: Path, faults: dict[str, str] | None = None) -> None:
         self.server = SandboxServer(tmp / "sandbox", port=0, faults=faults, fault_delay=30).start()
-        pki = self.server.pki
-        signer = VihfSigner.from_files(
-            pki.sign_key, pki.sign, load_pharmacy(tmp / "sandbox").structure_id
-        )
-        self.client = DmpClient(
-            HttpsTransport(pki.ca, pki.auth, pki.auth_key), self.server.url, signer, deadline=2.0
-        )
+        self.client = sandbox_client(self.server, deadline=2.0)
         self.ledger = Ledger(
             tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "kiosk-test")
         )
@@ -49,13 +40,8 @@ class Harness:
         self.outcomes: list[f.Outcome] = []
         self.receipts: list[tuple[f.Outcome, bool]] = []
 
-        def read() -> VitaleCard:
-            card = read_card_typed("patient")
-            assert isinstance(card, VitaleCard)
-            return card
-
         services = Services(
-            read_vitale=read,
+            read_vitale=read_patient_card,
             client=self.client,
             ledger=self.ledger,
             practitioner=lambda: practitioner_from_cps(CPS),

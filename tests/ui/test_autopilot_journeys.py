@@ -55,7 +55,7 @@ def test_a_closed_dmp_is_reactivated(pcscd: Pcscd, tmp_path: Path) -> None:
     }))  # fmt: skip
     out = tmp_path / "out"
     run = autopilot(pcscd, plan, out, "--seed-closed", str(MOUSSA))
-    assert run["outcome"] == "reactivated"
+    assert run["outcome"] == "reactivated", run
     assert "closed" in run["screens"]
     assert "information" in run["screens"]
     assert run["screens"][-1] == "welcome"

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from kiosk import flow as f
-from kiosk.hardware.cards import VitaleCard, cps_from_profile, vitale_from_profile
+from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
 
 WIDTH, HEIGHT = 800, 480
 ROOT = Path(__file__).resolve().parents[2]
@@ -602,34 +602,24 @@ class Kiosk:
 def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
-    from kiosk.dmp.client import DmpClient
+    from kiosk.demo_kiosk import read_patient_card
     from kiosk.dmp.sandbox.pki import load_pharmacy
     from kiosk.dmp.sandbox.server import SandboxServer
+    from kiosk.dmp.setup import sandbox_client
     from kiosk.dmp.traits import practitioner_from_cps
-    from kiosk.dmp.transport import HttpsTransport
-    from kiosk.dmp.vihf import VihfSigner
-    from kiosk.hardware.reading import read_card_typed
     from kiosk.journey import Journey, Services, pharmacist_code_checker
 
     server = SandboxServer(tmp / "sandbox", port=0, fault_delay=1.0).start()
     pki = server.pki
     pharmacy = load_pharmacy(pki.root)
-    signer = VihfSigner.from_files(pki.sign_key, pki.sign, pharmacy.structure_id)
-    client = DmpClient(
-        HttpsTransport(pki.ca, pki.auth, pki.auth_key), server.url, signer, deadline=2.0
-    )
+    client = sandbox_client(server, deadline=2.0)
     ledger = Ledger(tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "ui-test"))
     cps = cps_from_profile(profile("cps-dupont-titulaire.json"))[0]
     practitioner = practitioner_from_cps(cps)
 
-    def read() -> VitaleCard:
-        card = read_card_typed("patient")
-        assert isinstance(card, VitaleCard)
-        return card
-
     outcomes: list[str] = []
     services = Services(
-        read_vitale=read,
+        read_vitale=read_patient_card,
         client=client,
         ledger=ledger,
         practitioner=lambda: practitioner,
