@@ -21,17 +21,20 @@ from kiosk.billing.ledger import Ledger
 from kiosk.card_events import PatientCardEvents
 from kiosk.demo import CARDS_DIR, DEMO_CPS, DEMO_VITALE, read_when_present
 from kiosk.display import ensure_display
+from kiosk.dmp.client import DmpClient
 from kiosk.dmp.models import WebAccess
 from kiosk.dmp.sandbox.pki import load_pharmacy
 from kiosk.dmp.sandbox.server import SandboxServer
 from kiosk.dmp.setup import sandbox_client
 from kiosk.dmp.traits import practitioner_from_cps
+from kiosk.flow import Outcome
 from kiosk.hardware.cards import CpsCard, VitaleCard
 from kiosk.hardware.emulators.profiles import load_emulator, read_profile
 from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
 from kiosk.hardware.errors import WrongCard
 from kiosk.hardware.pcsc import CardMonitor
 from kiosk.hardware.pcscd import ensure_pcscd
+from kiosk.journey import Journey, Services, pharmacist_code_checker
 
 log = logging.getLogger(__name__)
 JOURNEYS_DIR = CARDS_DIR.parent / "journeys"
@@ -94,24 +97,12 @@ def _run(options: DemoOptions, tmp: Path, cps: CpsCard) -> dict[str, Any] | None
     from kiosk.admin import AdminActions, AdminGate
     from kiosk.app import AdminContext, KioskApp
     from kiosk.autopilot import Autopilot, Plan
-    from kiosk.journey import Journey, Services, pharmacist_code_checker
 
     server = SandboxServer(tmp / "sandbox", port=0).start()
     spool = (options.shots if options.shots else tmp) / "receipts"
-    pki = server.pki
-    client = sandbox_client(server)
     ledger = Ledger(tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "kiosk-demo"))
-    practitioner = practitioner_from_cps(cps)
-    services = Services(
-        read_vitale=read_patient_card,
-        client=client,
-        ledger=ledger,
-        practitioner=lambda: practitioner,
-        rpps=lambda: cps.rpps,
-        pharmacist_code_ok=pharmacist_code_checker(DEMO_PHARMACIST_CODE),
-        print_receipt=lambda outcome, language, access: _print(
-            spool, outcome.value, language, load_pharmacy(pki.root).name, access
-        ),
+    services = sandbox_services(
+        sandbox_client(server), server, ledger, cps, DEMO_PHARMACIST_CODE, spool
     )
     result: dict[str, Any] = {}
     autopilot: Autopilot | None = None
@@ -147,13 +138,33 @@ def _run(options: DemoOptions, tmp: Path, cps: CpsCard) -> dict[str, Any] | None
     return result if autopilot is not None else None
 
 
-def _print(
-    spool: Path, outcome: str, language: str, pharmacy: str, access: WebAccess | None
-) -> None:
-    from kiosk.documents.receipt import write_receipt  # fpdf2 loads only when printing
+def sandbox_services(
+    client: DmpClient,
+    server: SandboxServer,
+    ledger: Ledger,
+    cps: CpsCard,
+    pharmacist_code: str,
+    spool: Path,
+) -> Services:
+    """The journey's services on emulated cards and a sandbox (demo, UI tests)."""
+    practitioner = practitioner_from_cps(cps)
+    pharmacy = load_pharmacy(server.pki.root).name
 
-    path = write_receipt(spool, outcome, language, pharmacy, access)
-    log.info("receipt spooled: %s", path.name)
+    def print_receipt(outcome: Outcome, language: str, access: WebAccess | None) -> None:
+        from kiosk.documents.receipt import write_receipt  # fpdf2 loads only when printing
+
+        path = write_receipt(spool, outcome.value, language, pharmacy, access)
+        log.info("receipt spooled: %s", path.name)
+
+    return Services(
+        read_vitale=read_patient_card,
+        client=client,
+        ledger=ledger,
+        practitioner=lambda: practitioner,
+        rpps=lambda: cps.rpps,
+        pharmacist_code_ok=pharmacist_code_checker(pharmacist_code),
+        print_receipt=print_receipt,
+    )
 
 
 def _last_entry(ledger: Ledger) -> dict[str, Any] | None:

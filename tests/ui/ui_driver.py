@@ -602,43 +602,24 @@ class Kiosk:
 def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
-    from kiosk.demo_kiosk import read_patient_card
-    from kiosk.dmp.sandbox.pki import load_pharmacy
+    from kiosk.demo_kiosk import sandbox_services
     from kiosk.dmp.sandbox.server import SandboxServer
     from kiosk.dmp.setup import sandbox_client
     from kiosk.dmp.traits import practitioner_from_cps
-    from kiosk.journey import Journey, Services, pharmacist_code_checker
+    from kiosk.journey import Journey
 
     server = SandboxServer(tmp / "sandbox", port=0, fault_delay=1.0).start()
-    pki = server.pki
-    pharmacy = load_pharmacy(pki.root)
     client = sandbox_client(server, deadline=2.0)
     ledger = Ledger(tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "ui-test"))
     cps = cps_from_profile(profile("cps-dupont-titulaire.json"))[0]
     practitioner = practitioner_from_cps(cps)
 
     outcomes: list[str] = []
-    services = Services(
-        read_vitale=read_patient_card,
-        client=client,
-        ledger=ledger,
-        practitioner=lambda: practitioner,
-        rpps=lambda: cps.rpps,
-        pharmacist_code_ok=pharmacist_code_checker(CODE),
-        print_receipt=lambda outcome, language, access: _print(
-            receipts, outcome.value, language, pharmacy.name, access
-        ),
-    )
+    services = sandbox_services(client, server, ledger, cps, CODE, receipts)
     journey = Journey(
         services, on_finished=lambda outcome: outcomes.append(outcome.value), today=lambda: TODAY
     )
     return Kiosk(server, client, ledger, journey, practitioner, outcomes, receipts)
-
-
-def _print(receipts: Path, outcome: str, language: str, pharmacy: str, access: Any) -> None:
-    from kiosk.documents.receipt import write_receipt
-
-    write_receipt(receipts, outcome, language, pharmacy, access)
 
 
 def wait_slot(present: bool, timeout: float = 5) -> None:
