@@ -62,10 +62,39 @@ class LedgerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class KioskConfig:
+    """The site: the pharmacy's name on receipts, the pharmacist code (as a hash written
+    by ``kiosk provision``), where receipts are spooled, the first language."""
+
+    pharmacy_name: str = ""
+    pharmacist_code_hash: str = ""  # pbkdf2-sha256$iterations$salt$hash (kiosk.pharmacist_code)
+    spool: str = "/var/lib/kiosk/receipts"
+    language: str = "fr"
+
+
+PRINTER_KINDS = ("none", "network", "usb", "serial", "file")
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterConfig:
+    """The ESC/POS ticket printer; ``none`` = receipts are only spooled as PDF."""
+
+    kind: str = "none"
+    host: str = ""  # network: the printer's address, raw TCP (port 9100)
+    port: int = 9100
+    usb_vendor: int = 0  # usb: idVendor / idProduct as `lsusb` shows them
+    usb_product: int = 0
+    device: str = ""  # serial: /dev/ttyUSB0; file: a device node such as /dev/usb/lp0
+    width: int = 42  # characters per line: 42 on 80 mm paper (font B: 56), 32 on 58 mm
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     readers: ReadersConfig = field(default_factory=ReadersConfig)
     dmp: DmpConfig = field(default_factory=DmpConfig)
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
     source: str = "(defaults)"
 
 
@@ -77,6 +106,11 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "sign_key": str, "structure_id": str, "deadline": float,
     },
     "ledger": {"path": str, "kiosk_id": str, "retention_years": int},
+    "kiosk": {"pharmacy_name": str, "pharmacist_code_hash": str, "spool": str, "language": str},
+    "printer": {
+        "kind": str, "host": str, "port": int, "usb_vendor": int, "usb_product": int,
+        "device": str, "width": int,
+    },
 }  # fmt: skip
 
 
@@ -129,7 +163,49 @@ def parse_config(
     ledger = LedgerConfig(**ledger_raw)
     if ledger.retention_years < 10:
         raise ConfigError(f"{source} [ledger] retention_years: at least 10 (accounting records)")
-    return Config(readers=readers, dmp=dmp, ledger=ledger, source=source)
+    return Config(
+        readers=readers,
+        dmp=dmp,
+        ledger=ledger,
+        kiosk=_kiosk(_section(data, "kiosk", source), source, base),
+        printer=_printer(_section(data, "printer", source), source, base),
+        source=source,
+    )
+
+
+def _kiosk(raw: dict[str, Any], source: str, base: Path | None) -> KioskConfig:
+    if raw.get("spool") and base is not None:
+        raw["spool"] = str(base / raw["spool"])
+    kiosk = KioskConfig(**raw)
+    if kiosk.language not in ("fr", "en"):
+        raise ConfigError(f'{source} [kiosk] language: expected "fr" or "en"')
+    code_hash = kiosk.pharmacist_code_hash
+    if code_hash and not (code_hash.startswith("pbkdf2-sha256$") and code_hash.count("$") == 3):
+        raise ConfigError(
+            f"{source} [kiosk] pharmacist_code_hash: expected pbkdf2-sha256$ITERATIONS$SALT$HASH"
+            " as `kiosk provision` writes it"
+        )
+    return kiosk
+
+
+def _printer(raw: dict[str, Any], source: str, base: Path | None) -> PrinterConfig:
+    if raw.get("device") and base is not None:
+        raw["device"] = str(base / raw["device"])
+    printer = PrinterConfig(**raw)
+    where = f"{source} [printer]"
+    if printer.kind not in PRINTER_KINDS:
+        raise ConfigError(f"{where} kind: expected one of {', '.join(PRINTER_KINDS)}")
+    if printer.kind == "network" and not printer.host:
+        raise ConfigError(f"{where} host: a network printer needs its address")
+    if not 0 < printer.port < 65536:
+        raise ConfigError(f"{where} port: expected 1 to 65535")
+    if printer.kind == "usb" and not (printer.usb_vendor and printer.usb_product):
+        raise ConfigError(f"{where} usb_vendor, usb_product: a USB printer needs both ids")
+    if printer.kind in ("serial", "file") and not printer.device:
+        raise ConfigError(f"{where} device: a {printer.kind} printer needs its device path")
+    if not 24 <= printer.width <= 64:
+        raise ConfigError(f"{where} width: expected 24 to 64 characters per line")
+    return printer
 
 
 def load_config(path: Path | None = None) -> Config:

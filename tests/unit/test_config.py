@@ -101,3 +101,31 @@ def test_a_missing_file_named_by_the_environment_is_an_error(
     monkeypatch.setenv("KIOSK_CONFIG", str(tmp_path / "typo.toml"))
     with pytest.raises(ConfigError, match=r"typo\.toml: no such config file"):
         load_config()
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"kiosk": {"language": "de"}}, ["[kiosk] language", '"fr" or "en"']),
+        ({"kiosk": {"pharmacy": "x"}}, ["'pharmacy'", "did you mean 'pharmacy_name'"]),
+        ({"printer": {"kind": "cups"}}, ["[printer] kind", "none, network, usb"]),
+        ({"printer": {"kind": "network"}}, ["[printer] host", "address"]),
+        ({"printer": {"kind": "network", "host": "p", "port": 0}}, ["port", "1 to 65535"]),
+        ({"printer": {"kind": "usb", "usb_vendor": 0x0416}}, ["usb_vendor, usb_product"]),
+        ({"printer": {"kind": "serial"}}, ["[printer] device", "serial"]),
+        ({"printer": {"width": 200}}, ["width", "24 to 64"]),
+        ({"printer": {"port": "9100"}}, ["[printer] port", "int", "str"]),
+    ],
+)
+def test_kiosk_and_printer_errors(data: dict[str, Any], words: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "kiosk.toml")
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_relative_paths_are_read_from_the_config_directory(tmp_path: Path) -> None:
+    text = '[kiosk]\nspool = "receipts"\n[printer]\nkind = "file"\ndevice = "lp0"\n'
+    config = load_config(write(tmp_path, text))
+    assert config.kiosk.spool == str(tmp_path / "receipts")
+    assert config.printer.device == str(tmp_path / "lp0")

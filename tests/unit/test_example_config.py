@@ -9,3 +9,5 @@ def test_the_shipped_example_config_is_valid() -> None:
     config = load_config(ROOT / "config" / "kiosk.example.toml")
     assert config.readers.patient == ""
     assert config.readers.professional == ""
+    assert config.printer.kind == "none"
+    assert config.kiosk.language == "fr"
