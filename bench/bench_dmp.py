@@ -46,12 +46,19 @@ from lxml import etree
 
 from kiosk.dmp import messages as m
 from kiosk.dmp.client import DmpClient, DmpSession
-from kiosk.dmp.models import CertifiedIdentity, Consent, DmpState, DmpStatus, PatientTraits
+from kiosk.dmp.models import (
+    CertifiedIdentity,
+    Consent,
+    DmpState,
+    DmpStatus,
+    PatientTraits,
+    Practitioner,
+)
 from kiosk.dmp.sandbox.pki import PkiPaths, load_key, load_pharmacy
 from kiosk.dmp.sandbox.server import SandboxServer
 from kiosk.dmp.soap import CONTENT_TYPE, build_envelope
 from kiosk.dmp.transport import HttpsTransport
-from kiosk.dmp.vihf import NS_DS, Practitioner, VihfSigner
+from kiosk.dmp.vihf import NS_DS, VihfSigner
 from kiosk.hardware.nir import with_key
 
 PRACTITIONER = Practitioner("810001234567", "21", "A")

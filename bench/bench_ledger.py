@@ -52,8 +52,9 @@ from kiosk.billing.chain import (
     GENESIS,
     UNCERTAIN,
 )
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.keys import KioskKeys
-from kiosk.billing.ledger import ConsentRecord, Ledger, Payment, verify_file
+from kiosk.billing.ledger import Ledger, Payment, verify_file
 from kiosk.billing.reports import report
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 

@@ -7,13 +7,16 @@ runs in this (parent) process with its own PKI, standing for the remote service;
 CPS is emulated here in vpcd slot 1 and the Vitale by the kiosk child in slot 0.
 Timestamps are ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all processes).
 
-- ``cold_start``: from ``Popen`` to the first buffer flip showing WELCOME of the real
-  ``KioskApp`` (real services: CPS read through pcscd, ledger, HTTPS DMP client,
-  card monitor, ``journey.recover()``) vs the minimal app's first flip, interleaved.
-  Target: ratio ≤ 1.5.
-- ``memory``: peak RSS (``wait4`` ru_maxrss) of ``python -m kiosk.cli run --demo
-  --autopilot config/journeys/holder-creates.json --shots TMP`` (one full journey,
-  sandbox in-process as in the demo) vs the minimal app. Target: ≤ 150 MB.
+- ``cold_start``: from ``Popen`` to the first buffer flip showing WELCOME of
+  ``kiosk run``'s own :class:`kiosk.device.DeviceKiosk` vs the minimal app's first
+  flip, interleaved. Target: ratio ≤ 1.5. The kiosk loads its services behind that
+  first frame (card monitor, CPS and its PIN through pcscd, ledger, HTTPS DMP client,
+  ``journey.recover()``): ``kiosk_services_ready_s`` is when all of that is done and a
+  card inserted would be read at once.
+- ``memory``: peak RSS (``wait4`` ru_maxrss) of ``python -m kiosk.cli run --config CFG
+  --autopilot PLAN --shots TMP``: the device's process for one whole journey (receipt
+  and screenshots included), cards emulated and the sandbox served by this parent,
+  vs the minimal app. Target: ≤ 150 MB.
 - ``frames_during_dmp_call``: frame times (``Clock.schedule_interval(cb, 0)``) while
   TD1.1 create is in flight: the sandbox holds it ``--delay`` s (fault ``timeout``,
   client deadline 10 s); floor: the minimal app idle for as long. Target: max ≤ 50 ms.
@@ -161,87 +164,30 @@ def child_minimal(idle: float) -> dict[str, Any]:
     return out
 
 
-def child_kiosk(server_url: str, pki_dir: Path, plan: Path | None, shots: bool) -> dict[str, Any]:
+def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, Any]:
+    """``kiosk run``'s own start-up (:class:`kiosk.device.DeviceKiosk`), instrumented."""
     phases = Phases()
     phases.mark("interpreter")
     _configure_kivy()
-    from kivy.clock import Clock
-
-    import kiosk.autopilot as ap
-    from kiosk import flow as f
-    from kiosk.app import KioskApp
-    from kiosk.autopilot import Autopilot, Plan
-    from kiosk.billing.keys import load_or_create_keys
-    from kiosk.billing.ledger import Ledger
-    from kiosk.card_events import PatientCardEvents
+    from kiosk.config import load_config
     from kiosk.demo import DEMO_CPS, DEMO_VITALE
-    from kiosk.demo_kiosk import DEMO_PHARMACIST_CODE, read_patient_card
-    from kiosk.dmp.client import DmpClient
-    from kiosk.dmp.models import WebAccess
-    from kiosk.dmp.sandbox.pki import PkiPaths, load_pharmacy
-    from kiosk.dmp.traits import practitioner_from_cps
-    from kiosk.dmp.transport import HttpsTransport
-    from kiosk.dmp.vihf import VihfSigner
-    from kiosk.documents.receipt import write_receipt
-    from kiosk.hardware.cards import CpsCard, VitaleCard
+    from kiosk.device import DeviceKiosk, RunOptions
     from kiosk.hardware.emulators.profiles import load_emulator, read_profile
     from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
-    from kiosk.hardware.pcsc import CardMonitor
-    from kiosk.hardware.reading import read_card_typed
-    from kiosk.journey import Journey, Services, pharmacist_code_checker
-    from kiosk.screens.base import KioskScreen
 
     events: list[list[Any]] = []  # [t, kind, detail...]
     frames: list[float] = []
-    phases.mark("imports_and_window")  # kiosk.autopilot imports kivy.core.window
     out: dict[str, Any] = {"phases": phases, "events": events, "frames": frames}
 
     def mark(kind: str, *detail: object) -> None:
         events.append([time.monotonic(), kind, *detail])
 
-    cps = read_card_typed("professional", str(read_profile(DEMO_CPS)["pin"]))
-    if not isinstance(cps, CpsCard):
-        raise SystemExit("slot 1 does not hold the CPS")
-    phases.mark("cps_read")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ui-kiosk-"))
-    pki = PkiPaths(pki_dir)
-    pharmacy = load_pharmacy(pki.root)
-    signer = VihfSigner.from_files(pki.sign_key, pki.sign, pharmacy.structure_id)
-    client = DmpClient(HttpsTransport(pki.ca, pki.auth, pki.auth_key), server_url, signer)
-    call = client.call
+    if plan is not None:
+        instrument_journey(events)
+    from kiosk import flow as f
+    from kiosk.app import KioskApp
+    from kiosk.screens.base import KioskScreen
 
-    def timed_call(transaction: Any, *args: Any) -> Any:  # noqa: ANN401
-        t0 = time.monotonic()
-        try:
-            return call(transaction, *args)
-        finally:
-            events.append([t0, "call", transaction.operation, time.monotonic()])
-
-    setattr(client, "call", timed_call)  # noqa: B010 - instance-level instrumentation
-
-    def read_vitale() -> VitaleCard:
-        t0 = time.monotonic()
-        try:
-            return read_patient_card()
-        finally:
-            events.append([t0, "card_read", time.monotonic()])
-
-    ledger = Ledger(tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "bench"))
-    practitioner = practitioner_from_cps(cps)
-
-    def print_receipt(outcome: f.Outcome, language: str, access: WebAccess | None) -> None:
-        write_receipt(tmp / "receipts", outcome.value, language, pharmacy.name, access)
-
-    services = Services(
-        read_vitale=read_vitale,
-        client=client,
-        ledger=ledger,
-        practitioner=lambda: practitioner,
-        rpps=lambda: cps.rpps,
-        pharmacist_code_ok=pharmacist_code_checker(DEMO_PHARMACIST_CODE),
-        print_receipt=print_receipt,
-    )
-    journey = Journey(services)
     render = KioskApp._render
 
     def timed_render(self: KioskApp, *args: object) -> None:
@@ -252,29 +198,12 @@ def child_kiosk(server_url: str, pki_dir: Path, plan: Path | None, shots: bool) 
 
     timed_render.__name__ = "_render"  # Kivy's triggers hold the method by its name
     setattr(KioskApp, "_render", timed_render)  # noqa: B010 - before the trigger is made
-    app = KioskApp(journey, size=SIZE)
-    phases.mark("services_journey_app")
+    pin = str(read_profile(DEMO_CPS)["pin"])
+    kiosk = DeviceKiosk(load_config(config_path), RunOptions(size=SIZE, cps_pin=pin))
+    phases.mark("imports_services_app")
+    app, journey = kiosk.app, kiosk.journey
     vitale = VpcdCard(load_emulator(DEMO_VITALE), slot_port(0))
-    autopilot: Autopilot | None = None
-    if plan is not None:
-        if not shots:
-            setattr(Autopilot, "_shoot", lambda _self, _n, _s: None)  # noqa: B010
-        press = ap.press
-
-        def timed_press(button: Any) -> None:  # noqa: ANN401 - a Kivy Button
-            mark("press", getattr(button, "action", None) or button.text)
-            press(button)
-
-        setattr(ap, "press", timed_press)  # noqa: B010
-
-        def done(summary: dict[str, Any]) -> None:
-            mark("done", summary["outcome"])
-            out["outcome"] = summary["outcome"]
-            out["screens"] = summary["screens"]
-            app.stop()
-
-        autopilot = Autopilot(Plan.load(plan), tmp / "shots", done)
-        journey.on_finished = autopilot.finished
+    autopilot = attach_instrumented_autopilot(kiosk, plan, out, mark) if plan else None
 
     def rendered(flow: f.Flow, screen: KioskScreen) -> None:
         if flow.screen is f.Screen.WELCOME and "welcome_rendered" not in out:
@@ -287,39 +216,117 @@ def child_kiosk(server_url: str, pki_dir: Path, plan: Path | None, shots: bool) 
 
     app.on_rendered = rendered
 
+    def ready() -> None:  # queued behind warm_up on the journey's worker
+        out["ready"] = time.monotonic()
+
     def flipped(now: float) -> None:
         if "welcome_rendered" in out and "welcome_frame" not in out:
             out["welcome_frame"] = now
             phases.mark("window_build_first_frame")
+            Clock.schedule_once(lambda _dt: journey._worker.submit(ready), 0)
             if plan is None:
-                Clock.schedule_once(lambda _dt: app.stop(), 0)
+                Clock.schedule_interval(lambda _dt: _stop_when_ready(), 0.01)
             else:
                 Clock.schedule_interval(lambda _dt: frames.append(time.monotonic()), 0)
                 threading.Thread(target=insert, daemon=True).start()
 
+    def _stop_when_ready() -> None:
+        if "ready" in out and "stopping" not in out:
+            out["stopping"] = True
+            phases.mark("services_ready")
+            app.stop()
+
     def insert() -> None:
+        # a patient arrives once the kiosk is up: services loaded, CPS PIN entered
+        deadline = time.monotonic() + 10
+        while "ready" not in out or kiosk.cps.status.state.value != "ready":
+            if time.monotonic() > deadline:
+                raise SystemExit("the kiosk's services did not start within 10 s")
+            time.sleep(0.01)
         mark("insert")
         vitale.insert()
 
+    from kivy.clock import Clock
+
     _hook_flips(flipped)
+    dispatch = journey.dispatch
 
-    def dispatch(event: f.Event) -> None:
-        mark("card_event", type(event).__name__)
-        journey.dispatch(event)
+    def timed_dispatch(event: f.Event, generation: int | None = None) -> None:
+        if isinstance(event, f.CardInserted | f.CardRemoved):
+            mark("card_event", type(event).__name__)
+        dispatch(event, generation)
 
-    monitor = CardMonitor(PatientCardEvents(dispatch)).start()
+    setattr(journey, "dispatch", timed_dispatch)  # noqa: B010 - before the monitor starts
     try:
-        journey.recover()
-        phases.mark("monitor_recover")
-        app.run()
+        kiosk.run()
     finally:
-        monitor.stop()
-        journey.close()
-        ledger.close()
         vitale.pull()
-        shutil.rmtree(tmp, ignore_errors=True)
     phases.mark("end")
     return out
+
+
+def instrument_journey(events: list[list[Any]]) -> None:
+    """Time the DMP calls and the Vitale reads (journey runs only: this imports the DMP
+    client up front, which the cold-start runs must not)."""
+    import kiosk.device as device
+    from kiosk.dmp.client import DmpClient
+
+    call = DmpClient.call
+
+    def timed_call(self: DmpClient, transaction: Any, *args: Any) -> Any:  # noqa: ANN401
+        t0 = time.monotonic()
+        try:
+            return call(self, transaction, *args)
+        finally:
+            events.append([t0, "call", transaction.operation, time.monotonic()])
+
+    setattr(DmpClient, "call", timed_call)  # noqa: B010
+    reader = device.patient_reader
+
+    def timed_reader(config: Any) -> Any:  # noqa: ANN401
+        read = reader(config)
+
+        def timed() -> Any:  # noqa: ANN401
+            t0 = time.monotonic()
+            try:
+                return read()
+            finally:
+                events.append([t0, "card_read", time.monotonic()])
+
+        return timed
+
+    setattr(device, "patient_reader", timed_reader)  # noqa: B010
+
+
+def attach_instrumented_autopilot(
+    kiosk: Any,  # noqa: ANN401 - kiosk.device.DeviceKiosk
+    plan: Path,
+    out: dict[str, Any],
+    mark: Callable[..., None],
+    shots: bool = False,
+) -> Any:  # noqa: ANN401 - kiosk.autopilot.Autopilot
+    import kiosk.autopilot as ap
+    from kiosk.autopilot import Autopilot, Plan
+
+    if not shots:
+        setattr(Autopilot, "_shoot", lambda _self, _n, _s: None)  # noqa: B010
+    press = ap.press
+
+    def timed_press(button: Any) -> None:  # noqa: ANN401 - a Kivy Button
+        mark("press", getattr(button, "action", None) or button.text)
+        press(button)
+
+    setattr(ap, "press", timed_press)  # noqa: B010
+
+    def done(summary: dict[str, Any]) -> None:
+        mark("done", summary["outcome"])
+        out["outcome"] = summary["outcome"]
+        out["screens"] = summary["screens"]
+        kiosk.app.stop()
+
+    autopilot = Autopilot(Plan.load(plan), Path(tempfile.mkdtemp(prefix="bench-shots-")), done)
+    kiosk.journey.on_finished = autopilot.finished
+    return autopilot
 
 
 def child_main(args: argparse.Namespace) -> None:
@@ -327,7 +334,7 @@ def child_main(args: argparse.Namespace) -> None:
         result = child_minimal(args.idle)
     else:
         plan = Path(args.plan) if args.plan else None
-        result = child_kiosk(args.url, Path(args.pki), plan, args.shots)
+        result = child_kiosk(Path(args.config), plan, args.shots)
     sys.stdout.write(MARK + json.dumps(result) + "\n")
 
 
@@ -376,6 +383,9 @@ class Sandbox:
         self.dir = Path(tempfile.mkdtemp(dir=root))
         shutil.copytree(pki, self.dir, dirs_exist_ok=True)
         self.server = SandboxServer(self.dir, port=0, faults=faults, fault_delay=delay).start()
+        from kiosk.demo_kiosk import demo_config
+
+        self.config = demo_config(self.dir, self.server.url, self.dir, self.dir)
 
     @staticmethod
     def instrument() -> None:
@@ -410,10 +420,21 @@ def inside(spans: list[tuple[float, float]], start: float, end: float) -> float:
     return sum(min(b, end) - max(a, start) for a, b in spans if b > start and a < end)
 
 
-def bench_memory(work: Path) -> dict[str, Any]:
-    shots = work / "shots"
-    cli = ["kiosk.cli", "run", "--demo", "--autopilot", str(PLAN), "--shots", str(shots)]
-    child = Child([sys.executable, "-m", *cli], timeout=60)
+def bench_memory(sandbox: Sandbox, work: Path) -> dict[str, Any]:
+    """Peak RSS of ``kiosk run --config … --autopilot …`` (the device's process: cards
+    in the readers, the DMP service elsewhere) through one whole journey, screenshots
+    and receipt included."""
+    from kiosk.demo import DEMO_CPS, DEMO_VITALE
+    from kiosk.hardware.emulators.profiles import load_emulator, read_profile
+    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
+
+    plan = work / "plan-with-cps-pin.json"
+    steps = json.loads(PLAN.read_text(encoding="utf-8"))
+    plan.write_text(json.dumps({**steps, "cps_pin": str(read_profile(DEMO_CPS)["pin"])}))
+    cli = ["kiosk.cli", "run", "--config", str(sandbox.config), "--autopilot", str(plan)]
+    wait_for_card(PATIENT_READER, present=False)
+    with VpcdCard(load_emulator(DEMO_VITALE), slot_port(0)):
+        child = Child([sys.executable, "-m", *cli, "--shots", str(work / "shots")], timeout=60)
     summary = json.loads(child.stdout.strip().splitlines()[-1])
     return {
         "kiosk_peak_rss_mib": round(child.peak_rss_mb, 1),
@@ -442,8 +463,8 @@ def phase_medians(children: list[Child]) -> dict[str, Any]:
     return out
 
 
-def bench_cold_start(runs: int, url: str, pki: Path) -> tuple[dict[str, Any], list[float]]:
-    ours, floor, ours_wall, floor_wall, floor_rss = [], [], [], [], []
+def bench_cold_start(runs: int, config: Path) -> tuple[dict[str, Any], list[float]]:
+    ours, floor, ours_wall, floor_wall, floor_rss, ready = [], [], [], [], [], []
     kids, minis = [], []
     for _ in range(runs):
         m = Child(me("--child", "minimal"))
@@ -451,9 +472,10 @@ def bench_cold_start(runs: int, url: str, pki: Path) -> tuple[dict[str, Any], li
         floor.append(m.result["first_frame"] - m.spawned)
         floor_wall.append(m.exited - m.spawned)
         floor_rss.append(m.peak_rss_mb)
-        k = Child(me("--child", "kiosk", "--url", url, "--pki", str(pki)))
+        k = Child(me("--child", "kiosk", "--config", str(config)))
         kids.append(k)
         ours.append(k.result["welcome_frame"] - k.spawned)
+        ready.append(k.result["ready"] - k.spawned)
         ours_wall.append(k.exited - k.spawned)
     o, b = statistics.median(ours), statistics.median(floor)
     return {
@@ -461,6 +483,7 @@ def bench_cold_start(runs: int, url: str, pki: Path) -> tuple[dict[str, Any], li
         "minimal_first_frame_s": round(b, 3),
         "ratio": round(o / b, 3),
         "target_ratio": 1.5,
+        "kiosk_services_ready_s": round(statistics.median(ready), 3),
         "kiosk_start_to_exit_s": round(statistics.median(ours_wall), 3),
         "minimal_start_to_exit_s": round(statistics.median(floor_wall), 3),
         "runs": runs,
@@ -559,8 +582,7 @@ def wait_for_card(reader: str, present: bool, timeout: float = 10.0) -> None:
 
 def journey_child(sandbox: Sandbox) -> Child:
     wait_for_card(PATIENT_READER, present=False)  # the previous child's Vitale is gone
-    url, pki = sandbox.server.url, str(sandbox.dir)
-    return Child(me("--child", "kiosk", "--url", url, "--pki", pki, "--plan", str(PLAN)))
+    return Child(me("--child", "kiosk", "--config", str(sandbox.config), "--plan", str(PLAN)))
 
 
 def bench_journeys(n: int, pki: Path, work: Path) -> dict[str, Any]:
@@ -616,8 +638,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=3.0)
     parser.add_argument("--child", choices=("minimal", "kiosk"))
     parser.add_argument("--idle", type=float, default=0.0)
-    parser.add_argument("--url")
-    parser.add_argument("--pki")
+    parser.add_argument("--config")
     parser.add_argument("--plan")
     parser.add_argument("--shots", action="store_true")
     args = parser.parse_args()
@@ -640,14 +661,14 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
             work = Path(tmp)
-            memory = bench_memory(work)  # before we hold slot 1: the demo inserts its CPS
             pki = work / "pki"
             ensure_pki(pki)
             with VpcdCard(load_emulator(DEMO_CPS), slot_port(1)):
                 wait_for_card(CPS_READER, present=True)
                 sandbox = Sandbox(pki, work, {}, 0.0)
                 try:
-                    cold, floor_rss = bench_cold_start(args.runs, sandbox.server.url, sandbox.dir)
+                    cold, floor_rss = bench_cold_start(args.runs, sandbox.config)
+                    memory = bench_memory(sandbox, work)
                 finally:
                     sandbox.close()
                 floor_mb = statistics.median(floor_rss)
@@ -660,7 +681,7 @@ def main() -> None:
                 result["memory"] = memory
                 result["frames_during_dmp_call"] = bench_frames(args.delay, pki, work)
                 journeys = bench_journeys(args.journeys, pki, work)
-                memory["kiosk_sandbox_elsewhere_peak_rss_mib"] = statistics.median(
+                memory["kiosk_no_screenshots_peak_rss_mib"] = statistics.median(
                     journeys.pop("peak_rss_all_mib")
                 )
                 result["journey_overhead"] = journeys

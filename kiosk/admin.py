@@ -10,16 +10,19 @@ on a device).
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from kiosk.billing.chain import LedgerError
-from kiosk.billing.exports import export_csv, export_pdf
-from kiosk.billing.ledger import PARIS, Ledger, unresolved_acts
-from kiosk.billing.payments import PaymentFileError, parse_payments
-from kiosk.billing.reports import report
+
+if TYPE_CHECKING:  # reports and exports load when the pharmacist opens the admin
+    from kiosk.billing.ledger import Ledger
+
+PARIS = ZoneInfo("Europe/Paris")
 
 LOCK_AFTER = 3
 LOCK_SECONDS = 300.0
@@ -41,7 +44,7 @@ class AdminFigures:
 class AdminGate:
     """The pharmacist code, with a lock after repeated wrong codes."""
 
-    code: str
+    check: Callable[[str], bool]  # kiosk.pharmacist_code: against the hash in the config
     failures: int = 0
     locked_until: float = 0.0
 
@@ -49,7 +52,7 @@ class AdminGate:
         """None when accepted, else the French message to show."""
         if now < self.locked_until:
             return "Saisie bloquée : patientez quelques minutes."
-        if hmac.compare_digest(attempt.encode(), self.code.encode()):
+        if self.check(attempt):
             self.failures = 0
             return None
         self.failures += 1
@@ -60,6 +63,9 @@ class AdminGate:
 
 
 def figures(ledger: Ledger, cps_state: str, today: dt.date | None = None) -> AdminFigures:
+    from kiosk.billing.ledger import unresolved_acts
+    from kiosk.billing.reports import report
+
     today = today or dt.datetime.now(PARIS).date()
 
     def read(conn: sqlite3.Connection) -> AdminFigures:
@@ -89,24 +95,28 @@ def _month(today: dt.date, back: int) -> str:
 
 @dataclass
 class AdminActions:
-    ledger: Ledger
+    ledger: Callable[[], Ledger]  # built on first use (kiosk.lazy)
     folder: Path  # where payment files are read and exports written
     state_dir: Path
     done: list[str] = field(default_factory=list)
 
     def import_payments(self) -> str:
+        from kiosk.billing.payments import PaymentFileError, parse_payments
+
         files = sorted(self.folder.glob("*.csv"))
         if not files:
             return f"Aucun relevé (.csv) dans {self.folder}."
         added = 0
         for path in files:
             try:
-                added += self.ledger.import_payments(parse_payments(path.read_text("utf-8")))
+                added += self.ledger().import_payments(parse_payments(path.read_text("utf-8")))
             except (PaymentFileError, LedgerError, UnicodeDecodeError) as exc:
                 return f"{path.name} refusé : {exc}. Rien n'a été importé de ce fichier."
         return f"{added} paiement(s) importé(s) depuis {len(files)} fichier(s)."
 
     def export(self, now: dt.datetime | None = None) -> str:
+        from kiosk.billing.exports import export_csv, export_pdf
+
         stamp = (now or dt.datetime.now(PARIS)).strftime("%Y%m%d-%H%M")
         self.folder.mkdir(parents=True, exist_ok=True)
         csv_path = self.folder / f"dmp-remuneration-{stamp}.csv"
@@ -117,7 +127,7 @@ class AdminActions:
             export_pdf(conn, pdf_path, None, None, self.state_dir)
 
         try:
-            self.ledger.read(write)
+            self.ledger().read(write)
         except OSError as exc:
             return f"Export impossible : {exc.strerror or exc}."
         return f"Exporté : {csv_path.name} et {pdf_path.name}."

@@ -9,9 +9,11 @@ patient data stays in a hidden widget.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kivy.app import App
 from kivy.clock import Clock, ClockEvent
@@ -20,13 +22,14 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk import flow as f
-from kiosk.admin import AdminActions, AdminGate
-from kiosk.admin import figures as admin_figures
 from kiosk.journey import Journey
-from kiosk.screens import SCREENS, load_kv
-from kiosk.screens.admin import ADMIN, AdminScreen
+from kiosk.screens import ADMIN, SCREENS, load_kv
 from kiosk.screens.base import KioskScreen
 from kiosk.speech import Speaker
+
+if TYPE_CHECKING:  # the admin (ledger reports, exports) loads when first opened
+    from kiosk.admin import AdminActions, AdminGate
+    from kiosk.screens.admin import AdminScreen
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,9 @@ class AdminContext:
     gate: AdminGate
     actions: AdminActions
     cps_state: Callable[[], str]
+    # one VERIFY of the CPS with the PIN typed (card I/O: called off the Kivy thread);
+    # returns the French message to show
+    enter_cps_pin: Callable[[str], str] | None = None
 
 
 class KioskManager(ScreenManager):  # type: ignore[misc]
@@ -68,10 +74,12 @@ class KioskApp(App):  # type: ignore[misc]
         on_rendered: Callable[[f.Flow, KioskScreen], None] | None = None,
         size: tuple[int, int] | None = None,
         admin: AdminContext | None = None,
+        on_first_frame: Callable[[], None] | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.size = size
+        self.on_first_frame = on_first_frame
         self.admin_context = admin
         self._admin_arm: ClockEvent | None = None
         self._admin_idle: ClockEvent | None = None
@@ -83,11 +91,12 @@ class KioskApp(App):  # type: ignore[misc]
         self.speaker = Speaker()
 
     def build(self) -> ScreenManager:
-        if self.size is not None:
-            from kivy.core.window import Window
+        from kivy.core.window import Window
 
+        if self.size is not None:
             Window.size = self.size
-        load_kv()
+        Window.bind(on_flip=self._flipped)
+        load_kv(f.Screen.WELCOME.value)
         manager = KioskManager(transition=NoTransition())
         # Screens are built on first use (Kivy showcase style): start-up builds one.
         manager.add_widget(SCREENS[f.Screen.WELCOME](name=f.Screen.WELCOME.value))
@@ -102,6 +111,16 @@ class KioskApp(App):  # type: ignore[misc]
         Clock.schedule_interval(lambda _dt: self.journey.tick(), 1.0)
         self._render_trigger()
         return manager
+
+    def _flipped(self, _window: object) -> None:
+        """After each buffer swap, until the welcome screen has been shown once."""
+        from kivy.core.window import Window
+
+        if self.rendered is None:
+            return
+        Window.unbind(on_flip=self._flipped)
+        if self.on_first_frame is not None:
+            self.on_first_frame()
 
     def speak(self, _screen: str, language: str) -> None:
         """Read the visible screen aloud (called from the journey; any thread)."""
@@ -147,7 +166,10 @@ class KioskApp(App):  # type: ignore[misc]
         self._admin_idle = Clock.schedule_once(lambda _dt: self.admin("close", None), ADMIN_IDLE)
 
     def admin(self, command: str, value: object) -> None:
-        """Buttons of the admin screen: open (with the code), close, import, export."""
+        """Buttons of the admin screen: open (with the code), close, import, export,
+        cps_pin (the CPS PIN typed on the keypad)."""
+        from kiosk.admin import figures as admin_figures
+
         if self.manager is None or self.admin_context is None:
             return
         screen = self.admin_screen()
@@ -172,7 +194,33 @@ class KioskApp(App):  # type: ignore[misc]
         elif command == "export":
             screen.message = context.actions.export()
             screen.message_is_error = "impossible" in screen.message
-        screen.show(admin_figures(context.actions.ledger, context.cps_state()))
+        elif command == "cps_pin" and context.enter_cps_pin is not None:
+            self._enter_cps_pin(context.enter_cps_pin, str(value))
+            return
+        screen.show(admin_figures(context.actions.ledger(), context.cps_state()))
+
+    def _enter_cps_pin(self, enter: Callable[[str], str], pin: str) -> None:
+        """The VERIFY runs on a thread (a card may take a while); the answer comes back
+        to the Kivy thread. The PIN goes to the card once and is not kept."""
+        screen = self.admin_screen()
+        screen.message, screen.message_is_error = "Vérification du code CPS…", False
+
+        def work() -> None:
+            message = enter(pin)
+            Clock.schedule_once(lambda _dt: self._cps_pin_checked(message), 0)
+
+        threading.Thread(target=work, name="cps-pin", daemon=True).start()
+
+    def _cps_pin_checked(self, message: str) -> None:
+        from kiosk.admin import figures as admin_figures
+
+        if self.admin_context is None or self.manager is None:
+            return
+        screen = self.admin_screen()
+        screen.message, screen.message_is_error = message, message != "Code CPS accepté."
+        if screen.unlocked:
+            context = self.admin_context
+            screen.show(admin_figures(context.actions.ledger(), context.cps_state()))
 
     def screen(self, name: f.Screen) -> KioskScreen:
         assert self.manager is not None
@@ -182,8 +230,11 @@ class KioskApp(App):  # type: ignore[misc]
         return widget
 
     def admin_screen(self) -> AdminScreen:
+        from kiosk.screens.admin import AdminScreen
+
         assert self.manager is not None
         if not self.manager.has_screen(ADMIN):
+            load_kv(ADMIN)
             self.manager.add_widget(AdminScreen(name=ADMIN))
         widget: AdminScreen = self.manager.get_screen(ADMIN)
         return widget

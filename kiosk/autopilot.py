@@ -7,7 +7,9 @@ real button's press, exactly as a finger would.
 
 Plan: ``{"beneficiary": 0, "consent": true, "bris_de_glace": true, "centre15": true,
 "mobile": null, "email": null, "pharmacist_code": "…", "guardian": "mere",
-"reactivate": true, "language": "fr"}``.
+"reactivate": true, "language": "fr", "cps_pin": "…"}``. ``cps_pin`` plays the
+pharmacist typing the CPS PIN at the opening of the shop (``kiosk run`` without
+``--demo``; the demo types its demo card's PIN itself).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
@@ -27,6 +29,10 @@ from kivy.uix.widget import Widget
 
 from kiosk import flow as f
 from kiosk.screens.base import KioskScreen
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+    from kiosk.journey import Journey
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,7 @@ class Plan:
     guardian: str = "mere"
     reactivate: bool = True
     language: str = "fr"
+    cps_pin: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> Plan:
@@ -214,3 +221,17 @@ class Autopilot:
             "screens": self.screens,
             "ledger_entry": None,
         }
+
+
+def attach_autopilot(app: KioskApp, journey: Journey, plan: Plan, shots: Path) -> dict[str, Any]:
+    """Let ``plan`` drive ``app``; the dict returned holds the summary once it stopped."""
+    result: dict[str, Any] = {}
+
+    def done(summary: dict[str, Any]) -> None:
+        result.update(summary)
+        app.stop()
+
+    autopilot = Autopilot(plan, shots, done)
+    journey.on_finished = autopilot.finished
+    app.on_rendered = autopilot.rendered
+    return result

@@ -42,17 +42,24 @@ def run(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run the kiosk. Without a display, it runs under its own Xvfb with the autopilot."""
-    if not demo:
-        fail("only the demo exists so far: `kiosk run --demo` (the device mode comes next)")
+    """Run the kiosk from its config (/etc/kiosk/kiosk.toml). With --autopilot and no
+    display, it runs under its own Xvfb. --demo brings its own cards, DMP and ledger."""
     from kiosk.autopilot import AutopilotError
-    from kiosk.demo_kiosk import DemoOptions, run_kiosk_demo
     from kiosk.display import NoDisplay
     from kiosk.dmp.errors import DmpError
 
     try:
-        load_config(config)
-        summary = run_kiosk_demo(DemoOptions(autopilot=autopilot, shots=shots))
+        if demo:
+            from kiosk.demo_kiosk import DemoOptions, run_kiosk_demo
+
+            load_config(config)  # a broken config is reported even in the demo
+            summary = run_kiosk_demo(DemoOptions(autopilot=autopilot, shots=shots))
+        else:
+            from kiosk.device import RunOptions, check_config, run_device
+
+            cfg = load_config(config)
+            check_config(cfg)
+            summary = run_device(cfg, RunOptions(autopilot=autopilot, shots=shots))
     except (CardError, ConfigError, ProfileError, DmpError, NoDisplay, AutopilotError) as exc:
         fail(str(exc))
     if summary is not None:

@@ -15,8 +15,7 @@ import typer
 from kiosk.cli_common import ConfigOption, emit_json, fail
 from kiosk.config import ConfigError, load_config
 from kiosk.dmp.errors import DmpError
-from kiosk.dmp.models import Created, PatientTraits
-from kiosk.dmp.vihf import Practitioner
+from kiosk.dmp.models import Created, PatientTraits, Practitioner
 from kiosk.hardware.cards import ProfileError
 from kiosk.hardware.errors import CardError
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +38,7 @@ def _path(ledger: Path | None, config: Path | None) -> tuple[Path, str]:
         cfg = load_config(config).ledger
     except ConfigError as exc:
         fail(str(exc))
-    return ledger or Path(cfg.path), cfg.kiosk_id or f"kiosk-{socket.gethostname()}"
+    return ledger or Path(cfg.path), cfg.kiosk_name()
 
 
 def _existing(path: Path) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,9 @@ class LedgerConfig:
     kiosk_id: str = ""  # default: kiosk-<hostname>
     retention_years: int = 10  # [V] accounting records are kept 10 years
 
+    def kiosk_name(self) -> str:
+        return self.kiosk_id or f"kiosk-{socket.gethostname()}"
+
 
 @dataclass(frozen=True, slots=True)
 class KioskConfig:
@@ -69,6 +73,7 @@ class KioskConfig:
     pharmacy_name: str = ""
     pharmacist_code_hash: str = ""  # pbkdf2-sha256$iterations$salt$hash (kiosk.pharmacist_code)
     spool: str = "/var/lib/kiosk/receipts"
+    exchange: str = "/media/kiosk"  # the admin's payment files in, exports out (a USB key)
     language: str = "fr"
 
 
@@ -106,7 +111,10 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "sign_key": str, "structure_id": str, "deadline": float,
     },
     "ledger": {"path": str, "kiosk_id": str, "retention_years": int},
-    "kiosk": {"pharmacy_name": str, "pharmacist_code_hash": str, "spool": str, "language": str},
+    "kiosk": {
+        "pharmacy_name": str, "pharmacist_code_hash": str, "spool": str, "exchange": str,
+        "language": str,
+    },
     "printer": {
         "kind": str, "host": str, "port": int, "usb_vendor": int, "usb_product": int,
         "device": str, "width": int,
@@ -174,8 +182,9 @@ def parse_config(
 
 
 def _kiosk(raw: dict[str, Any], source: str, base: Path | None) -> KioskConfig:
-    if raw.get("spool") and base is not None:
-        raw["spool"] = str(base / raw["spool"])
+    for key in ("spool", "exchange"):
+        if raw.get(key) and base is not None:
+            raw[key] = str(base / raw[key])
     kiosk = KioskConfig(**raw)
     if kiosk.language not in ("fr", "en"):
         raise ConfigError(f'{source} [kiosk] language: expected "fr" or "en"')

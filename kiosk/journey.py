@@ -22,30 +22,46 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from kiosk import flow as f
 from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, UNCERTAIN
-from kiosk.billing.ledger import ConsentRecord, Ledger
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
-from kiosk.dmp.client import DmpClient, DmpSession
-from kiosk.dmp.errors import DmpError, DmpRejected
-from kiosk.dmp.models import CertifiedIdentity, Consent, Contact, DmpState, Guardian, WebAccess
+from kiosk.dmp.errors import DmpError, DmpRejected, PharmacistNotReady
+from kiosk.dmp.models import (
+    CertifiedIdentity,
+    Consent,
+    Contact,
+    DmpState,
+    Guardian,
+    Practitioner,
+    WebAccess,
+)
 from kiosk.dmp.traits import traits_from_vitale
-from kiosk.dmp.vihf import Practitioner
 from kiosk.hardware.cards import VitaleCard
 from kiosk.hardware.errors import CardError
 from kiosk.texts import CONSENT_TEXT_VERSION, consent_text_sha256
+
+if TYPE_CHECKING:  # loaded on first use, after the welcome screen is up (warm_up)
+    from kiosk.billing.ledger import Ledger
+    from kiosk.dmp.client import DmpClient, DmpSession
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
-    """What the journey needs from the outside; each is a real implementation."""
+    """What the journey needs from the outside; each is a real implementation.
+
+    ``client`` and ``ledger`` are built on first use (see :class:`kiosk.lazy.Lazy`):
+    importing TLS, XML signing and SQLite costs the kiosk's start-up ~200 ms, so they
+    load on the journey's worker once the welcome screen is drawn (:meth:`Journey.warm_up`).
+    """
 
     read_vitale: Callable[[], VitaleCard]
-    client: DmpClient
-    ledger: Ledger
+    client: Callable[[], DmpClient]
+    ledger: Callable[[], Ledger]
     practitioner: Callable[[], Practitioner | None]  # the CPS in the reader, PIN verified
     rpps: Callable[[], str]
     pharmacist_code_ok: Callable[[str], bool]
@@ -169,8 +185,8 @@ class Journey:
     def _session(self) -> DmpSession:
         practitioner = self.services.practitioner()
         if practitioner is None:
-            raise DmpError("no pharmacist CPS is ready (PIN not entered)")
-        return self.services.client.session(practitioner)
+            raise PharmacistNotReady("no pharmacist CPS is ready (PIN not entered)")
+        return self.services.client().session(practitioner)
 
     def _check_dmp(self, card: VitaleCard, index: int) -> f.Event:
         try:
@@ -204,13 +220,13 @@ class Journey:
         )
 
     def _record_existing(self, identity: CertifiedIdentity) -> None:
-        ledger = self.services.ledger
+        ledger = self.services.ledger()
         act = ledger.begin(DMP_OPEN, self.services.rpps(), identity.ins,
                            self._consent_record(f.Choices(), self.flow.language))  # fmt: skip
         ledger.finish(act, ALREADY_EXISTED)
 
     def _record_refusal(self) -> None:
-        self.services.ledger.record_refusal(
+        self.services.ledger().record_refusal(
             DMP_OPEN, self.services.rpps(), self._consent_record(f.Choices(), self.flow.language)
         )
 
@@ -229,7 +245,7 @@ class Journey:
             guardian = Guardian(holder.last_name, holder.first_name, str(guardian_role))
         consent = self._consent_record(choices, self.flow.language)
         code = DMP_REACTIVATE if reactivate else DMP_OPEN
-        act = self.services.ledger.begin(code, self.services.rpps(), identity.ins, consent)
+        act = self.services.ledger().begin(code, self.services.rpps(), identity.ins, consent)
         contact = (
             Contact(choices.mobile, choices.email) if choices.mobile or choices.email else None
         )
@@ -252,7 +268,7 @@ class Journey:
         reactivate: bool,
         generation: int,
     ) -> f.Event:
-        ledger = self.services.ledger
+        ledger = self.services.ledger()
         consent = Consent(choices.consent, choices.bris_de_glace, choices.centre15)
         try:
             if reactivate:
@@ -284,10 +300,24 @@ class Journey:
 
     # -- start-up ---------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load the ledger and the DMP client on the worker, then finish what a crash
+        left pending. Queued first, so a card read submitted meanwhile waits for it."""
+
+        def work() -> None:
+            try:
+                self.services.ledger()
+                self.services.client()
+                self.recover()
+            except Exception:  # logged; each journey then reports the service as down
+                log.exception("kiosk services failed to start")
+
+        self._worker.submit(work)
+
     def recover(self) -> int:
         """Finish acts a crash left pending or uncertain: TD0.2 tells what happened.
         Returns how many were resolved; the others stay listed for the next try."""
-        ledger = self.services.ledger
+        ledger = self.services.ledger()
         resolved = 0
         for act in ledger.unresolved():
             ins = ledger.pending_ins(act.act_id)

@@ -17,14 +17,13 @@ chain.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -52,6 +51,7 @@ from kiosk.billing.chain import (
     entry_hash,
     verify_chain,
 )
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.keys import KioskKeys, public_key_hex
 from kiosk.billing.tariffs import DMP_OPEN, TariffSchedule
 
@@ -65,23 +65,6 @@ BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_append_only_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 """
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentRecord:
-    """What was shown and chosen; no patient data."""
-
-    text_version: str
-    text_sha256: str
-    consent: bool
-    bris_de_glace_allowed: bool
-    centre15_allowed: bool
-    web_access: bool
-    language: str
-    attested_by: str  # RPPS of the pharmacist who attested
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)

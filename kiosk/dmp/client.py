@@ -39,12 +39,13 @@ from kiosk.dmp.models import (
     DmpStatus,
     Guardian,
     PatientTraits,
+    Practitioner,
     WebAccess,
 )
 from kiosk.dmp.rules import check_consent, check_contact
 from kiosk.dmp.soap import EnvelopeError, build_envelope, fault_of, parse_envelope
 from kiosk.dmp.transport import Transport
-from kiosk.dmp.vihf import Practitioner, VihfSigner
+from kiosk.dmp.vihf import VihfSigner
 
 log = logging.getLogger(__name__)
 

@@ -54,3 +54,13 @@ class DmpRejected(DmpError):
         super().__init__(f"DMP service refused the request: {code}: {message}")
         self.code = code
         self.reason = message
+
+
+class PharmacistNotReady(DmpError):
+    """No CPS with its PIN entered: the kiosk cannot authenticate the pharmacist."""
+
+    patient_message = (
+        "La carte du pharmacien n'est pas prête. Adressez-vous au comptoir : "
+        "le pharmacien doit insérer sa carte CPS et saisir son code."
+    )
+    fix = "Insert the CPS in the pharmacist reader, then enter its PIN on the admin screen."

@@ -81,3 +81,14 @@ class WebAccess:
 
     def __str__(self) -> str:
         return f"WebAccess(identifier={self.identifier!r}, password=<hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class Practitioner:
+    """The pharmacist the CPS authenticated: the VIHF's subject."""
+
+    national_id: str
+    profession: str  # "21" = pharmacien
+    cnop_section: str  # "A" titulaire, "DA" adjoint
+    last_name: str = ""
+    first_name: str = ""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.dmp.models import PatientTraits
-from kiosk.dmp.vihf import Practitioner
+from kiosk.dmp.models import PatientTraits, Practitioner
 from kiosk.hardware.cards import CpsCard, VitaleCard
 
 

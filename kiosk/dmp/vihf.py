@@ -34,6 +34,8 @@ from signxml.exceptions import SignXMLException
 from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
+from kiosk.dmp.models import Practitioner
+
 NS_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
 NS_HL7 = "urn:hl7-org:v3"
@@ -56,15 +58,6 @@ ATTR_RESOURCE = "urn:oasis:names:tc:xacml:2.0:resource:resource-id"
 
 class VihfError(ValueError):
     """The assertion is missing, unsigned, tampered, expired, replayed or incomplete."""
-
-
-@dataclass(frozen=True, slots=True)
-class Practitioner:
-    national_id: str
-    profession: str  # "21" = pharmacien
-    cnop_section: str  # "A" titulaire, "DA" adjoint
-    last_name: str = ""
-    first_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,6 +99,24 @@ def read_card_typed(
         raise outcome["error"]
     card: VitaleCard | CpsCard = outcome["card"]
     return card
+
+
+def read_when_present(
+    spec: str,
+    pin: str | None = None,
+    overrides: Mapping[Role, str] | None = None,
+    timeout: float = 5.0,
+) -> VitaleCard | CpsCard:
+    """:func:`read_card_typed`, retrying "no card" for ``timeout`` s: the insertion
+    event can come a moment before a just-inserted card answers a connect."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return read_card_typed(spec, pin, overrides)
+        except NoCard:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _read_card(

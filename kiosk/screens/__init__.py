@@ -1,6 +1,6 @@
 """The kiosk's screens: one module + one .kv per :class:`kiosk.flow.Screen`.
 
-``SCREENS`` maps every flow screen to its class; ``load_kv()`` loads the .kv rules once
+``SCREENS`` maps every flow screen to its class; ``load_kv()`` loads .kv rules once
 (widgets and frame first, then one per screen) and is safe to call again.
 """
 
@@ -28,7 +28,9 @@ from kiosk.screens.insert_card import InsertCardScreen
 from kiosk.screens.reading import ReadingScreen
 from kiosk.screens.welcome import WelcomeScreen
 
-__all__ = ["SCREENS", "KioskScreen", "load_kv"]
+__all__ = ["ADMIN", "SCREENS", "KioskScreen", "load_kv"]
+
+ADMIN = "admin"  # the pharmacist's screen, outside the journey (kiosk.screens.admin)
 
 SCREENS: dict[Screen, type[KioskScreen]] = {
     cls.flow_screen: cls
@@ -55,19 +57,20 @@ _HERE = Path(__file__).parent
 _loaded: list[str] = []
 
 
-def kv_files() -> list[Path]:
-    """The .kv files in load order: shared rules first."""
-    return [
-        _HERE / "widgets.kv",
-        _HERE / "base.kv",
-        *(_HERE / f"{screen.value}.kv" for screen in Screen),
-        _HERE / "admin.kv",
-    ]
+SHARED_KV = ("widgets", "base")
 
 
-def load_kv() -> None:
-    """Load every .kv file once (calling it again loads nothing twice)."""
-    for path in kv_files():
+def kv_files(*names: str) -> list[Path]:
+    """The .kv files in load order: shared rules first, then ``names`` (default: all)."""
+    every = [screen.value for screen in Screen] + [ADMIN]
+    return [_HERE / f"{name}.kv" for name in (*SHARED_KV, *(names or every))]
+
+
+def load_kv(*names: str) -> None:
+    """Load the shared rules and those of the screens ``names`` (default: every screen),
+    each file once. A screen loads its own rules when first built, so start-up parses
+    only the welcome screen's."""
+    for path in kv_files(*names):
         if str(path) not in _loaded:
             Builder.load_file(str(path))
             _loaded.append(str(path))

@@ -1,7 +1,9 @@
 """The pharmacist's admin screen (outside the patient journey): code, then figures.
 
 It renders :class:`kiosk.admin.AdminFigures` and forwards its buttons to the app
-(``open``, ``close``, ``import``, ``export``); it holds no patient data at all.
+(``open``, ``close``, ``import``, ``export``, ``cps_pin``); it holds no patient data.
+One keypad serves the pharmacist code (while locked) and the CPS PIN (once open); the
+digits typed live in the screen only until OK, shown as dots.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from kivy.uix.widget import Widget
 
 from kiosk.admin import AdminFigures
 from kiosk.billing.exports import euros
-from kiosk.screens import theme
+from kiosk.screens import ADMIN, theme
 
-ADMIN = "admin"
+__all__ = ["ADMIN", "AdminKey", "AdminScreen", "MonthChart"]
 
 
 class MonthChart(Widget):  # type: ignore[misc]
@@ -54,6 +56,7 @@ class AdminKey(Button):  # type: ignore[misc]
 
 class AdminScreen(Screen):  # type: ignore[misc]
     unlocked = BooleanProperty(False)
+    entering_pin = BooleanProperty(False)  # the keypad takes the CPS PIN
     code = StringProperty("")
     message = StringProperty("")
     cps = StringProperty("")
@@ -72,13 +75,23 @@ class AdminScreen(Screen):  # type: ignore[misc]
 
     def submit(self) -> None:
         code, self.code = self.code, ""
-        App.get_running_app().admin("open", code)
+        if self.entering_pin:
+            self.entering_pin = False
+            App.get_running_app().admin("cps_pin", code)
+        else:
+            App.get_running_app().admin("open", code)
+
+    def ask_pin(self) -> None:
+        self.code, self.message, self.entering_pin = "", "", True
+
+    def cancel_pin(self) -> None:
+        self.code, self.entering_pin = "", False
 
     def command(self, name: str) -> None:
         App.get_running_app().admin(name, None)
 
     def lock(self) -> None:
-        self.unlocked, self.code, self.message = False, "", ""
+        self.unlocked, self.entering_pin, self.code, self.message = False, False, "", ""
         self.cps = self.today_text = self.year_text = self.money_text = self.pending_text = ""
         self.months = []
 

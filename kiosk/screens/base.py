@@ -35,9 +35,9 @@ class KioskScreen(Screen):  # type: ignore[misc]
     language = StringProperty("fr")
 
     def __init__(self, **kwargs: object) -> None:
-        from kiosk.screens import load_kv  # the rules must exist before the first screen
+        from kiosk.screens import load_kv  # this screen's rules, before it is built
 
-        load_kv()
+        load_kv(self.flow_screen.value)
         kwargs.setdefault("name", self.flow_screen.value)
         super().__init__(**kwargs)
         content = list(reversed(self.children))  # what this screen's .kv rule built

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 from kiosk.billing.chain import CONFIRMED
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import ConsentRecord, Ledger, Payment
+from kiosk.billing.ledger import Ledger, Payment
 
 KIOSK_ID = "kiosk-test"
 INS_PREFIX = "2990175"  # + 8 digits: 15 characters, like an NIR

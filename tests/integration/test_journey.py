@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 
 from kiosk import flow as f
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import ConsentRecord, Ledger
+from kiosk.billing.ledger import Ledger
 from kiosk.billing.reports import report
-from kiosk.demo_kiosk import read_patient_card
+from kiosk.config import Config
+from kiosk.device import patient_reader
 from kiosk.dmp.sandbox.server import SandboxServer
 from kiosk.dmp.setup import sandbox_client
 from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
 from kiosk.journey import Journey, Services, pharmacist_code_checker
+from kiosk.lazy import Lazy
 from tests.conftest import InsertCard, load_profile
 
 pytestmark = pytest.mark.pcsc
@@ -41,9 +44,9 @@ class Harness:
         self.receipts: list[tuple[f.Outcome, bool]] = []
 
         services = Services(
-            read_vitale=read_patient_card,
-            client=self.client,
-            ledger=self.ledger,
+            read_vitale=patient_reader(Config()),
+            client=Lazy.of(self.client),
+            ledger=Lazy.of(self.ledger),
             practitioner=lambda: practitioner_from_cps(CPS),
             rpps=lambda: CPS.rpps,
             pharmacist_code_ok=pharmacist_code_checker(CODE),

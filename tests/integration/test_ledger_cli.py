@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from kiosk.billing.chain import CONFIRMED, FAILED
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import ConsentRecord, Ledger, verify_file
+from kiosk.billing.ledger import Ledger, verify_file
 from kiosk.billing.payments import parse_payments
 from kiosk.billing.reports import report as build_report
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE, TariffSchedule
@@ -329,8 +330,9 @@ def test_the_cli_never_prints_an_ins(site: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_reconcile_lists_periods_and_what_no_payment_covers(tmp_path: Path) -> None:
+    from kiosk.billing.consent import ConsentRecord
     from kiosk.billing.keys import load_or_create_keys
-    from kiosk.billing.ledger import ConsentRecord, Ledger, Payment
+    from kiosk.billing.ledger import Ledger, Payment
 
     state = tmp_path / "state"
     consent = ConsentRecord("v1", "ab" * 32, True, True, True, False, "fr", "10001234567")

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.exports import CSV_HEADER, export_pdf
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import ConsentRecord, Ledger, Payment
+from kiosk.billing.ledger import Ledger, Payment
 from tests.conftest import run_kiosk
 
 RPPS = "10001234567"

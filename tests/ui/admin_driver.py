@@ -25,13 +25,15 @@ def main(work: Path) -> None:
 
     from kiosk.admin import AdminActions, AdminGate
     from kiosk.app import AdminContext, KioskApp
+    from kiosk.billing.consent import ConsentRecord
     from kiosk.billing.keys import load_or_create_keys
-    from kiosk.billing.ledger import ConsentRecord, Ledger
+    from kiosk.billing.ledger import Ledger
     from kiosk.dmp.client import DmpClient
     from kiosk.dmp.sandbox.pki import ensure_pki
     from kiosk.dmp.transport import HttpsTransport
     from kiosk.dmp.vihf import VihfSigner
-    from kiosk.journey import Journey, Services
+    from kiosk.journey import Journey, Services, pharmacist_code_checker
+    from kiosk.lazy import Lazy
     from kiosk.screens.admin import ADMIN, AdminKey
 
     state = work / "state"
@@ -56,14 +58,16 @@ def main(work: Path) -> None:
     )
     services = Services(
         read_vitale=lambda: (_ for _ in ()).throw(RuntimeError("no card in this test")),
-        client=client,
-        ledger=ledger,
+        client=Lazy.of(client),
+        ledger=Lazy.of(ledger),
         practitioner=lambda: None,
         rpps=lambda: "10001234567",
         pharmacist_code_ok=lambda _code: False,
     )
     context = AdminContext(
-        AdminGate("2468"), AdminActions(ledger, folder, state), lambda: "CPS : insérée"
+        AdminGate(pharmacist_code_checker("2468")),
+        AdminActions(Lazy.of(ledger), folder, state),
+        lambda: "CPS : insérée",
     )
     app = KioskApp(Journey(services), size=(800, 480), admin=context)
     result: dict[str, Any] = {}

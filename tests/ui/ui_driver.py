@@ -602,11 +602,14 @@ class Kiosk:
 def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
-    from kiosk.demo_kiosk import sandbox_services
+    from kiosk.config import Config, KioskConfig
+    from kiosk.device import patient_reader, receipt_printer
+    from kiosk.dmp.sandbox.pki import load_pharmacy
     from kiosk.dmp.sandbox.server import SandboxServer
     from kiosk.dmp.setup import sandbox_client
     from kiosk.dmp.traits import practitioner_from_cps
-    from kiosk.journey import Journey
+    from kiosk.journey import Journey, Services, pharmacist_code_checker
+    from kiosk.lazy import Lazy
 
     server = SandboxServer(tmp / "sandbox", port=0, fault_delay=1.0).start()
     client = sandbox_client(server, deadline=2.0)
@@ -615,7 +618,16 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
     practitioner = practitioner_from_cps(cps)
 
     outcomes: list[str] = []
-    services = sandbox_services(client, server, ledger, cps, CODE, receipts)
+    site = KioskConfig(pharmacy_name=load_pharmacy(server.pki.root).name, spool=str(receipts))
+    services = Services(
+        read_vitale=patient_reader(Config()),
+        client=Lazy.of(client),
+        ledger=Lazy.of(ledger),
+        practitioner=lambda: practitioner,
+        rpps=lambda: cps.rpps,
+        pharmacist_code_ok=pharmacist_code_checker(CODE),
+        print_receipt=receipt_printer(Config(kiosk=site)),
+    )
     journey = Journey(
         services, on_finished=lambda outcome: outcomes.append(outcome.value), today=lambda: TODAY
     )

@@ -31,10 +31,11 @@ from kiosk.dmp.models import (
     DmpState,
     DmpStatus,
     PatientTraits,
+    Practitioner,
 )
 from kiosk.dmp.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
 from kiosk.dmp.soap import Fault, build_envelope, build_fault, parse_envelope
-from kiosk.dmp.vihf import Practitioner, ReplayCache, VihfSigner, verify_vihf
+from kiosk.dmp.vihf import ReplayCache, VihfSigner, verify_vihf
 
 INS = "180057512345627"
 TRAITS = PatientTraits("180057512345627", None, "MARTIN", "Jeanne", "19800512", 1, "0")

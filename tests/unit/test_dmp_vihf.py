@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from kiosk.dmp.models import Practitioner
 from kiosk.dmp.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
 from kiosk.dmp.vihf import (
     ATTR_PURPOSE,
@@ -27,7 +28,6 @@ from kiosk.dmp.vihf import (
     NS_SAML,
     PROFESSION_SYSTEM,
     VIHF_VERSION,
-    Practitioner,
     ReplayCache,
     Software,
     VihfClaims,

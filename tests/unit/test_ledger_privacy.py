@@ -13,8 +13,9 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from kiosk.billing.chain import LedgerError
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import ConsentRecord, Ledger, Payment
+from kiosk.billing.ledger import Ledger, Payment
 from kiosk.billing.tariffs import TariffError
 from tests.conftest import load_profile
 

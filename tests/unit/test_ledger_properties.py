@@ -33,8 +33,9 @@ from kiosk.billing.chain import (
     UNCERTAIN,
     LedgerError,
 )
+from kiosk.billing.consent import ConsentRecord
 from kiosk.billing.keys import KioskKeys
-from kiosk.billing.ledger import ConsentRecord, Ledger, Payment
+from kiosk.billing.ledger import Ledger, Payment
 from kiosk.billing.reports import report
 from kiosk.billing.tariffs import (
     DEFAULT_TARIFFS,

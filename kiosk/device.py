@@ -1,0 +1,263 @@
+"""``kiosk run``: the kiosk on its real parts, wired from the config.
+
+Start-up draws the welcome screen first and loads the rest behind it: the card monitor,
+the ledger, the DMP client (TLS, XML signing) and the recovery of any act a crash left
+pending are started on the first frame, on the journey's worker, so a patient sees the
+kiosk as soon as Kivy can draw it. A card inserted meanwhile is read once that is done
+(the worker runs jobs in order); the monitor reports cards already present.
+
+The pharmacist's CPS sits in the second reader; its PIN is typed on the admin screen
+(:mod:`kiosk.cps_session`). The demo (:mod:`kiosk.demo_kiosk`) runs this same code on
+emulated cards and a sandbox, its "pharmacist" typing the demo card's PIN.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiosk import flow as f
+from kiosk.card_events import PatientCardEvents
+from kiosk.config import Config, ConfigError
+from kiosk.cps_session import CpsSession, CpsState, CpsStatus, pcsc_cps_reader
+from kiosk.dmp.models import WebAccess
+from kiosk.hardware.cards import VitaleCard
+from kiosk.hardware.errors import WrongCard
+from kiosk.hardware.roles import Role
+from kiosk.journey import Journey, Services
+from kiosk.lazy import Lazy
+from kiosk.pharmacist_code import hashed_code_checker
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+    from kiosk.billing.ledger import Ledger
+    from kiosk.dmp.client import DmpClient
+    from kiosk.hardware.pcsc import CardMonitor
+
+log = logging.getLogger(__name__)
+DEFAULT_SHOTS = Path("out/shots")
+
+
+@dataclass
+class RunOptions:
+    autopilot: Path | None = None
+    shots: Path | None = None
+    size: tuple[int, int] | None = None  # None: the display's own size, full screen
+    cps_pin: str | None = None  # the demo's pharmacist types this PIN; never on a device
+
+
+def check_config(config: Config) -> None:
+    """What the kiosk cannot run without, named before any window opens."""
+    config.dmp.require()
+    for key in ("ca", "auth_cert", "auth_key", "sign_cert", "sign_key"):
+        path = Path(getattr(config.dmp, key))
+        if not path.is_file():
+            raise ConfigError(f"{config.source} [dmp] {key}: no such file {path}")
+    if not config.kiosk.pharmacist_code_hash:
+        raise ConfigError(
+            f"{config.source} [kiosk] pharmacist_code_hash is not set (`kiosk provision` sets it)"
+        )
+
+
+def open_ledger(config: Config) -> Ledger:
+    from kiosk.billing.keys import load_or_create_keys
+    from kiosk.billing.ledger import Ledger
+
+    path = Path(config.ledger.path)
+    return Ledger(path, load_or_create_keys(path.parent, config.ledger.kiosk_name()))
+
+
+def dmp_client(config: Config) -> DmpClient:
+    from kiosk.dmp.setup import client_from_config
+
+    return client_from_config(config.dmp)
+
+
+def patient_reader(config: Config) -> Callable[[], VitaleCard]:
+    overrides = _overrides(config)
+
+    def read() -> VitaleCard:
+        from kiosk.hardware.reading import read_when_present
+
+        # a just-inserted card gets a short grace period instead of "no card"
+        card = read_when_present(Role.PATIENT, None, overrides, timeout=1.5)
+        if not isinstance(card, VitaleCard):
+            raise WrongCard("the patient reader does not hold a Carte Vitale")
+        return card
+
+    return read
+
+
+def receipt_printer(config: Config) -> Callable[[f.Outcome, str, WebAccess | None], None]:
+    spool, pharmacy = Path(config.kiosk.spool), config.kiosk.pharmacy_name
+
+    def print_receipt(outcome: f.Outcome, language: str, access: WebAccess | None) -> None:
+        from kiosk.documents.receipt import write_receipt  # fpdf2 loads only when printing
+
+        path = write_receipt(spool, outcome.value, language, pharmacy, access)
+        log.info("receipt spooled: %s", path.name)
+
+    return print_receipt
+
+
+def _overrides(config: Config) -> dict[Role, str]:
+    readers = config.readers
+    pinned = {Role.PATIENT: readers.patient, Role.PROFESSIONAL: readers.professional}
+    return {role: name for role, name in pinned.items() if name}
+
+
+class DeviceKiosk:
+    """Everything ``kiosk run`` starts, built from one config; :meth:`run` runs it."""
+
+    def __init__(self, config: Config, options: RunOptions) -> None:
+        from kiosk.admin import AdminActions, AdminGate
+        from kiosk.app import AdminContext, KioskApp
+
+        self.config, self.options = config, options
+        self.cps = CpsSession(pcsc_cps_reader(_overrides(config)), self._cps_changed)
+        self.ledger: Lazy[Ledger] = Lazy(lambda: open_ledger(config))
+        self.client: Lazy[DmpClient] = Lazy(lambda: dmp_client(config))
+        self.services = Services(
+            read_vitale=patient_reader(config),
+            client=self.client,
+            ledger=self.ledger,
+            practitioner=self.cps.practitioner,
+            rpps=self.cps.rpps,
+            pharmacist_code_ok=hashed_code_checker(config.kiosk.pharmacist_code_hash),
+            print_receipt=receipt_printer(config),
+        )
+        self.journey = Journey(self.services)
+        state_dir = Path(config.ledger.path).parent
+        admin = AdminContext(
+            gate=AdminGate(hashed_code_checker(config.kiosk.pharmacist_code_hash)),
+            actions=AdminActions(self.ledger, Path(config.kiosk.exchange), state_dir),
+            cps_state=lambda: self.cps.status.text(),
+            enter_cps_pin=lambda pin: self.cps.enter_pin(pin)[1],
+        )
+        self.app: KioskApp = KioskApp(
+            self.journey, size=options.size, admin=admin, on_first_frame=self.start_services
+        )
+        self.services.speak = self.app.speak
+        self._cps_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cps")
+        self._cps_ready = False
+        self._auto_pin = options.cps_pin
+        self.monitor: CardMonitor | None = None
+        self.started = threading.Event()
+
+    # -- start-up, behind the first frame ------------------------------------------------
+
+    def start_services(self) -> None:
+        """Called on the first frame: cards, ledger, DMP client, recovery."""
+        from kiosk.hardware.pcsc import CardMonitor
+
+        self.journey.warm_up()
+        events = PatientCardEvents(self.journey.dispatch, self._cps_event)
+        self.monitor = CardMonitor(events).start()
+        self.started.set()
+
+    def _cps_event(self, inserted: bool) -> None:  # monitor thread: card I/O goes elsewhere
+        self._cps_worker.submit(self.cps.inserted if inserted else self.cps.removed)
+
+    def _cps_changed(self, status: CpsStatus) -> None:
+        ready = status.state is CpsState.READY
+        if ready and not self._cps_ready:
+            self.journey.warm_up()  # acts left uncertain can be resolved now
+        self._cps_ready = ready
+        if status.state is CpsState.NEEDS_PIN and self._auto_pin is not None:
+            pin, self._auto_pin = self._auto_pin, None  # typed once, as a person would
+            self._cps_worker.submit(self.cps.enter_pin, pin)
+
+    # -- run ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self.app.run()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
+        self._cps_worker.shutdown(wait=True)
+        self.journey.close()
+        if self.ledger.built:
+            self.ledger().close()
+
+
+def configure_kivy(size: tuple[int, int] | None) -> None:
+    """Before Kivy's window exists: no argv parsing, logs through ``logging``, a fixed
+    size (demo, tests, shots) or the whole screen (a kiosk)."""
+    import os
+
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    from kivy.config import Config as KivyConfig
+
+    if size is None:
+        KivyConfig.set("graphics", "fullscreen", "auto")
+    else:
+        KivyConfig.set("graphics", "width", str(size[0]))
+        KivyConfig.set("graphics", "height", str(size[1]))
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+
+
+def run_device(config: Config, options: RunOptions) -> dict[str, Any] | None:
+    """``kiosk run`` (and, with a demo config, ``kiosk run --demo``). With an autopilot
+    plan, returns its JSON summary once the journey is over. Headless with a plan, it
+    runs under its own Xvfb; a device's own screen is used as SDL2 finds it."""
+    from kiosk.display import ensure_display
+
+    xvfb = ensure_display() if options.autopilot is not None else None
+    if xvfb is not None and options.size is None:
+        options.size = (800, 480)
+    configure_kivy(options.size)
+    try:
+        return _run(config, options)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+
+
+def _run(config: Config, options: RunOptions) -> dict[str, Any] | None:
+    from kiosk.autopilot import Plan, attach_autopilot
+
+    plan = Plan.load(options.autopilot) if options.autopilot is not None else None
+    if plan is not None and options.cps_pin is None:
+        options.cps_pin = plan.cps_pin
+    kiosk = DeviceKiosk(config, options)
+    result: dict[str, Any] | None = None
+    if plan is not None:
+        result = attach_autopilot(kiosk.app, kiosk.journey, plan, options.shots or DEFAULT_SHOTS)
+    kiosk.run()
+    if result is not None:
+        result["ledger_entry"] = last_entry(config)
+    return result
+
+
+def last_entry(config: Config) -> dict[str, Any] | None:
+    """The last act entry, without any patient key (the autopilot's summary)."""
+    import sqlite3
+
+    path = Path(config.ledger.path)
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "SELECT seq, act_code, status, amount_cents, hash FROM entries"
+            " WHERE kind = 'act' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    seq, act_code, status, amount, digest = row
+    return {"seq": seq, "act_code": act_code, "status": status, "amount_cents": amount,
+            "hash": digest}  # fmt: skip
