@@ -14,7 +14,6 @@ pharmacist typing the CPS PIN at the opening of the shop (``kiosk run`` without
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from kivy.uix.button import Button
 from kivy.uix.widget import Widget
 
 from kiosk import flow as f
+from kiosk.plan import AutopilotError, Plan
 from kiosk.screens.base import KioskScreen
 
 if TYPE_CHECKING:
@@ -38,39 +38,6 @@ log = logging.getLogger(__name__)
 
 STEP_DELAY = 0.15  # seconds between a render and the tap: lets the frame be drawn
 END_SCREENS = (f.Screen.DONE, f.Screen.EXISTS, f.Screen.ERROR)
-
-
-class AutopilotError(RuntimeError):
-    pass
-
-
-@dataclass
-class Plan:
-    beneficiary: int = 0
-    consent: bool = True
-    bris_de_glace: bool = True
-    centre15: bool = True
-    mobile: str | None = None
-    email: str | None = None
-    pharmacist_code: str = ""
-    guardian: str = "mere"
-    reactivate: bool = True
-    language: str = "fr"
-    cps_pin: str | None = None
-
-    @classmethod
-    def load(cls, path: Path) -> Plan:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise AutopilotError(f"{path}: not a journey plan ({exc})") from None
-        if not isinstance(data, dict):
-            raise AutopilotError(f"{path}: a journey plan is a JSON object")
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise AutopilotError(f"{path}: unknown key {unknown[0]!r}")
-        return cls(**data)
 
 
 def walk(widget: Widget) -> Iterator[Widget]:

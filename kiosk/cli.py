@@ -44,9 +44,9 @@ def run(
 ) -> None:
     """Run the kiosk from its config (/etc/kiosk/kiosk.toml). With --autopilot and no
     display, it runs under its own Xvfb. --demo brings its own cards, DMP and ledger."""
-    from kiosk.autopilot import AutopilotError
     from kiosk.display import NoDisplay
     from kiosk.dmp.errors import DmpError
+    from kiosk.plan import AutopilotError
 
     try:
         if demo:

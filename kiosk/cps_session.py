@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from kiosk.dmp.models import Practitioner
 from kiosk.dmp.traits import practitioner_from_cps
 from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
+from kiosk.hardware.cps import check_pin_format
 from kiosk.hardware.errors import CardError, InvalidPin, PinBlocked, PinRequired, PinWrong
 from kiosk.hardware.roles import Role
 
@@ -123,6 +124,7 @@ class CpsSession:
     def enter_pin(self, pin: str) -> tuple[CpsStatus, str]:
         """One VERIFY with ``pin``; the new status and the French message to show."""
         try:
+            check_pin_format(pin)  # a typo costs no try: nothing reaches the card
             card = self._read(pin)
         except InvalidPin:
             return self._status, "Le code CPS compte 4 à 8 chiffres : rien n'a été envoyé."

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from kiosk.billing.ledger import Ledger
     from kiosk.dmp.client import DmpClient
     from kiosk.hardware.pcsc import CardMonitor
+    from kiosk.plan import Plan
 
 log = logging.getLogger(__name__)
 DEFAULT_SHOTS = Path("out/shots")
@@ -212,25 +213,26 @@ def run_device(config: Config, options: RunOptions) -> dict[str, Any] | None:
     plan, returns its JSON summary once the journey is over. Headless with a plan, it
     runs under its own Xvfb; a device's own screen is used as SDL2 finds it."""
     from kiosk.display import ensure_display
+    from kiosk.plan import Plan
 
-    xvfb = ensure_display() if options.autopilot is not None else None
+    plan = Plan.load(options.autopilot) if options.autopilot is not None else None
+    if plan is not None and options.cps_pin is None:
+        options.cps_pin = plan.cps_pin
+    xvfb = ensure_display() if plan is not None else None
     if xvfb is not None and options.size is None:
         options.size = (800, 480)
     configure_kivy(options.size)
     try:
-        return _run(config, options)
+        return _run(config, options, plan)
     finally:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(5)
 
 
-def _run(config: Config, options: RunOptions) -> dict[str, Any] | None:
-    from kiosk.autopilot import Plan, attach_autopilot
+def _run(config: Config, options: RunOptions, plan: Plan | None) -> dict[str, Any] | None:
+    from kiosk.autopilot import attach_autopilot
 
-    plan = Plan.load(options.autopilot) if options.autopilot is not None else None
-    if plan is not None and options.cps_pin is None:
-        options.cps_pin = plan.cps_pin
     kiosk = DeviceKiosk(config, options)
     result: dict[str, Any] | None = None
     if plan is not None:

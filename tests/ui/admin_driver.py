@@ -1,7 +1,9 @@
 """Drives the real Kivy app's pharmacist admin under Xvfb; prints one JSON line.
 
 Run as a subprocess by tests/ui/test_admin.py (one Kivy window per process). The
-journey behind the app is real but idle: no card is inserted and no DMP call is made.
+journey behind the app is real but idle: no Vitale is inserted and no DMP call is made.
+The CPS is: this driver emulates it in vpcd slot 1 (pcscd must run) and the PIN is
+typed on the admin keypad, wrong then right.
 """
 
 from __future__ import annotations
@@ -28,14 +30,21 @@ def main(work: Path) -> None:
     from kiosk.billing.consent import ConsentRecord
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
+    from kiosk.cps_session import CpsSession, pcsc_cps_reader
+    from kiosk.demo import DEMO_CPS
     from kiosk.dmp.client import DmpClient
     from kiosk.dmp.sandbox.pki import ensure_pki
     from kiosk.dmp.transport import HttpsTransport
     from kiosk.dmp.vihf import VihfSigner
+    from kiosk.hardware.emulators.profiles import load_emulator
+    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
     from kiosk.journey import Journey, Services, pharmacist_code_checker
     from kiosk.lazy import Lazy
     from kiosk.screens.admin import ADMIN, AdminKey
 
+    cps_card = VpcdCard(load_emulator(DEMO_CPS), slot_port(1)).insert()
+    cps = CpsSession(pcsc_cps_reader())
+    cps.inserted()  # what the card monitor does when the CPS arrives
     state = work / "state"
     ledger = Ledger(state / "ledger.db", load_or_create_keys(state, "kiosk-ui"))
     consent = ConsentRecord("v", "ab" * 32, True, True, True, False, "fr", "10001234567")
@@ -67,7 +76,8 @@ def main(work: Path) -> None:
     context = AdminContext(
         AdminGate(pharmacist_code_checker("2468")),
         AdminActions(Lazy.of(ledger), folder, state),
-        lambda: "CPS : insérée",
+        lambda: cps.status.text(),
+        lambda pin: cps.enter_pin(pin)[1],
     )
     app = KioskApp(Journey(services), size=(800, 480), admin=context)
     result: dict[str, Any] = {}
@@ -116,6 +126,33 @@ def main(work: Path) -> None:
     def step3(_dt: float) -> None:
         shot = Window.screenshot(name=str(work / "admin.png"))
         result["screenshot"] = shot
+        result["cps_before"] = app.admin_screen().cps
+        button("Code CPS").trigger_action(duration=0)
+        result["pin_keypad"] = bool(app.admin_screen().entering_pin)
+        for key in "99":
+            next(w for w in app.admin_screen().walk() if getattr(w, "text", "") == key and
+                 isinstance(w, AdminKey)).trigger_action(duration=0)  # fmt: skip
+        Clock.schedule_once(step3b, 0.3)
+
+    def step3b(_dt: float) -> None:
+        result["keypad_screenshot"] = Window.screenshot(name=str(work / "admin-keypad.png"))
+        result["dots"] = app.admin_screen().code == "99"
+        press_keys("99")  # 9999 in all
+        Clock.schedule_once(step4, 0.5)  # the VERIFY runs on a thread
+
+    def step4(_dt: float) -> None:
+        screen = app.admin_screen()
+        result["wrong_pin_message"] = screen.message
+        result["cps_after_wrong"] = screen.cps
+        button("Code CPS").trigger_action(duration=0)
+        press_keys("1234")
+        Clock.schedule_once(step5, 0.5)
+
+    def step5(_dt: float) -> None:
+        screen = app.admin_screen()
+        result["right_pin_message"] = screen.message
+        result["cps_after_right"] = screen.cps
+        result["pin_screenshot"] = Window.screenshot(name=str(work / "admin-cps.png"))
         button("Fermer").trigger_action(duration=0)
         assert app.manager is not None
         result["after_close"] = app.manager.current
@@ -123,7 +160,10 @@ def main(work: Path) -> None:
         app.stop()
 
     Clock.schedule_once(step1, 0.5)
-    app.run()
+    try:
+        app.run()
+    finally:
+        cps_card.pull()
     ledger.close()
     if xvfb is not None:
         xvfb.terminate()

@@ -1,5 +1,6 @@
 """The pharmacist admin in a real Kivy window (Xvfb): long press, code, figures,
-payment import and exports, then closed and locked again."""
+payment import and exports, the CPS PIN typed on the keypad (wrong, then right) to the
+emulated CPS through pcscd, then closed and locked again."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import READERS, Pcscd, wait_for
+
+pytestmark = pytest.mark.pcsc
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_admin_long_press_code_figures_import_export(tmp_path: Path) -> None:
+def test_admin_long_press_code_figures_import_export_cps_pin(tmp_path: Path, pcscd: Pcscd) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "ui" / "admin_driver.py"), str(tmp_path)],
         capture_output=True, text=True, timeout=90, check=False, cwd=ROOT,
@@ -31,3 +37,14 @@ def test_admin_long_press_code_figures_import_export(tmp_path: Path) -> None:
     assert data["after_close"] == "welcome"
     assert data["locked_after_close"] is True
     assert Path(data["screenshot"]).exists()
+    assert data["cps_before"] == "CPS insérée : code à saisir (3 essai(s) restant(s))"
+    assert data["pin_keypad"] is True
+    assert data["dots"] is True
+    assert Path(data["keypad_screenshot"]).exists()
+    assert data["wrong_pin_message"] == "Code CPS incorrect : 2 essai(s) restant(s)."
+    assert data["cps_after_wrong"] == "CPS insérée : code à saisir (2 essai(s) restant(s))"
+    assert data["right_pin_message"] == "Code CPS accepté."
+    assert data["cps_after_right"] == "CPS de Claire DUPONT : insérée, code saisi (3 essais)"
+    assert Path(data["pin_screenshot"]).exists()
+    assert "1234" not in result.stderr  # the PIN is never logged
+    wait_for(lambda: pcscd.absent(READERS[1]), 5, "the driver's CPS to be pulled")

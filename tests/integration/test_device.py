@@ -1,0 +1,119 @@
+"""``kiosk run`` from a config, as on a kiosk: the CPS through pcscd with its PIN typed
+once, the DMP sandbox over mutual TLS, the ledger on disk, the real UI under Xvfb."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.cps_session import CpsSession, CpsState, pcsc_cps_reader
+from kiosk.demo_kiosk import demo_config
+from kiosk.dmp.sandbox.server import SandboxServer
+from tests.conftest import CARDS, READERS, InsertCard, Pcscd, load_profile, run_kiosk, wait_for
+
+pytestmark = pytest.mark.pcsc
+
+CPS = load_profile("cps-dupont-titulaire.json")
+MARTIN = load_profile("vitale-famille-martin.json")
+
+
+def test_cps_session_on_the_real_card(insert_card: InsertCard, pcscd: Pcscd) -> None:
+    session = CpsSession(pcsc_cps_reader())
+    assert session.refresh().state is CpsState.ABSENT
+    card = insert_card(CPS, slot=1)
+    assert (session.inserted().state, session.status.tries_left) == (CpsState.NEEDS_PIN, 3)
+    status, message = session.enter_pin("9999")
+    assert (status.state, status.tries_left) == (CpsState.NEEDS_PIN, 2)
+    assert "2 essai(s)" in message
+    assert session.refresh().tries_left == 2  # the card itself counts: one VERIFY was sent
+    status, message = session.enter_pin(str(CPS["pin"]))
+    assert status.state is CpsState.READY
+    assert status.tries_left == 3  # a right PIN resets the counter
+    practitioner = session.practitioner()  # asks the card again: still verified
+    assert practitioner is not None
+    assert practitioner.national_id == CPS["national_id"]
+    card.pull()
+    wait_for(lambda: pcscd.absent(READERS[1]), 5, "the CPS to be pulled")
+    assert session.practitioner() is None
+    assert session.status.state is CpsState.ABSENT
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Path]:
+    """A sandbox DMP service and a kiosk config pointing at it (certificates, ledger,
+    pharmacist code hash, spool)."""
+    server = SandboxServer(tmp_path / "sandbox", port=0).start()
+    try:
+        yield demo_config(tmp_path, server.url, server.pki.root, tmp_path / "out")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def plan(tmp_path: Path, **extra: object) -> Path:
+    steps = json.loads((CARDS.parent / "journeys" / "holder-creates.json").read_text())
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({**steps, **extra}), encoding="utf-8")
+    return path
+
+
+def kiosk_run(config: Path, journey: Path, shots: Path) -> subprocess.CompletedProcess[str]:
+    return run_kiosk(
+        "run", "--config", str(config), "--autopilot", str(journey), "--shots", str(shots),
+        env={"DISPLAY": ""}, timeout=120,
+    )  # fmt: skip
+
+
+def test_kiosk_run_opens_a_dmp_as_the_pharmacist_whose_pin_was_typed(
+    site: Path, insert_card: InsertCard, tmp_path: Path
+) -> None:
+    insert_card(CPS, slot=1)
+    insert_card(MARTIN, slot=0)
+    result = kiosk_run(site, plan(tmp_path, cps_pin=CPS["pin"]), tmp_path / "shots")
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)
+    assert summary["outcome"] == "created"
+    assert summary["ledger_entry"]["status"] == "confirmed"
+    report = run_kiosk("ledger", "report", "--config", str(site), "--json")
+    assert json.loads(report.stdout)["by_pharmacist"] == [{"rpps": CPS["rpps"], "openings": 1}]
+    assert list((tmp_path / "out" / "receipts").glob("*.pdf"))
+    for secret in (MARTIN["holder_nir"], "Jeanne", "MARTIN", str(CPS["pin"])):
+        assert secret not in result.stderr
+
+
+def test_without_the_cps_pin_nothing_is_sent_and_the_patient_is_told(
+    site: Path, insert_card: InsertCard, tmp_path: Path
+) -> None:
+    insert_card(CPS, slot=1)
+    insert_card(MARTIN, slot=0)
+    result = kiosk_run(site, plan(tmp_path), tmp_path / "shots")
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    assert summary["outcome"] == "error"
+    assert summary["screens"][-2:] == ["error", "welcome"]
+    assert "no pharmacist CPS is ready" in result.stderr
+    assert summary["ledger_entry"] is None  # nothing recorded, nothing owed
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("pharmacist_code_hash", "# no code", ["pharmacist_code_hash"]),
+        ('sign_key = "', 'sign_key = "missing-', ["sign_key", "missing-"]),
+        ("[ledger]", '[printer]\nkind = "cups"\n[ledger]', ["[printer] kind"]),
+    ],
+)
+def test_a_broken_config_is_one_line_before_any_window(
+    site: Path, old: str, new: str, words: list[str]
+) -> None:
+    broken = site.parent / "broken.toml"
+    broken.write_text(site.read_text().replace(old, new), encoding="utf-8")
+    result = run_kiosk("run", "--config", str(broken), env={"DISPLAY": ""})
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for word in words:
+        assert word in result.stderr

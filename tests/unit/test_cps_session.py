@@ -1,0 +1,144 @@
+"""The CPS session's rules, on a scripted card reader (the real card through pcscd is
+in tests/integration/test_device.py): one VERIFY per PIN typed, tries shown, state
+forgotten when the card goes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from kiosk.cps_session import CpsSession, CpsState, CpsStatus
+from kiosk.hardware.cards import CpsCard, cps_from_profile
+from kiosk.hardware.errors import NoCard, PinBlocked, PinRequired, PinWrong
+from kiosk.lazy import Lazy
+from tests.conftest import load_profile
+
+CARD = cps_from_profile(load_profile("cps-dupont-titulaire.json"))[0]
+
+
+class ScriptedCps:
+    """Answers like a CPS3: PIN "1234", 3 tries, verified until reset."""
+
+    def __init__(self) -> None:
+        self.tries, self.verified, self.present, self.verifies = 3, False, True, 0
+
+    def __call__(self, pin: str | None) -> CpsCard:
+        if not self.present:
+            raise NoCard("no CPS in any reader")
+        if pin is None:
+            if self.tries == 0:
+                raise PinBlocked()
+            if not self.verified:
+                raise PinRequired("PIN needed", self.tries)
+            return replace(CARD, pin_tries_left=3)
+        self.verifies += 1
+        if self.tries == 0:
+            raise PinBlocked()
+        if pin != "1234":
+            self.tries -= 1
+            if self.tries == 0:
+                raise PinBlocked()
+            raise PinWrong(self.tries)
+        self.tries, self.verified = 3, True
+        return replace(CARD, pin_tries_left=3)
+
+
+def test_insert_wrong_pin_then_right_pin() -> None:
+    card, seen = ScriptedCps(), []
+    session = CpsSession(card, seen.append)
+    assert session.inserted() == CpsStatus(CpsState.NEEDS_PIN, 3)
+    assert session.practitioner() is None
+    status, message = session.enter_pin("0000")
+    assert status == CpsStatus(CpsState.NEEDS_PIN, 2)
+    assert message == "Code CPS incorrect : 2 essai(s) restant(s)."
+    assert card.verifies == 1  # never retried
+    status, message = session.enter_pin("1234")
+    assert status.state is CpsState.READY
+    assert message == "Code CPS accepté."
+    assert "Claire DUPONT" in status.text()
+    practitioner = session.practitioner()
+    assert practitioner is not None
+    assert practitioner.national_id == CARD.national_id
+    assert session.rpps() == CARD.rpps
+    assert [s.state for s in seen][:3] == [CpsState.NEEDS_PIN] * 2 + [CpsState.READY]
+
+
+def test_three_wrong_pins_block_and_say_so() -> None:
+    card = ScriptedCps()
+    session = CpsSession(card)
+    session.inserted()
+    session.enter_pin("1111")
+    session.enter_pin("2222")
+    status, message = session.enter_pin("3333")
+    assert status.state is CpsState.BLOCKED
+    assert "bloquée" in message
+    assert card.verifies == 3
+    assert "PUK" in session.status.text()
+
+
+def test_a_malformed_pin_sends_nothing() -> None:
+    card = ScriptedCps()
+    session = CpsSession(card)
+    session.inserted()
+    status, message = session.enter_pin("12")
+    assert status == CpsStatus(CpsState.NEEDS_PIN, 3)
+    assert "4 à 8 chiffres" in message
+    assert card.verifies == 0
+
+
+def test_a_card_reset_since_the_pin_forgets_the_pharmacist() -> None:
+    card = ScriptedCps()
+    session = CpsSession(card)
+    session.inserted()
+    session.enter_pin("1234")
+    card.verified = False  # pcscd restarted: the card was powered off
+    assert session.practitioner() is None
+    assert session.status == CpsStatus(CpsState.NEEDS_PIN, 3)
+
+
+def test_removal_forgets_the_pharmacist() -> None:
+    card = ScriptedCps()
+    session = CpsSession(card)
+    session.inserted()
+    session.enter_pin("1234")
+    assert session.removed().state is CpsState.ABSENT
+    assert session.practitioner() is None
+    assert session.rpps() == ""
+    card.present = False
+    assert session.refresh().state is CpsState.ABSENT
+    assert "aucune carte" in session.status.text()
+
+
+@pytest.mark.parametrize("state", list(CpsState))
+def test_every_state_has_a_french_line_without_the_pin(state: CpsState) -> None:
+    text = CpsStatus(state, 2, "Claire DUPONT", CARD.rpps).text()
+    assert text.startswith("CPS")
+    assert "1234" not in text
+
+
+def test_lazy_builds_once_and_only_when_asked() -> None:
+    calls: list[int] = []
+    lazy = Lazy(lambda: calls.append(1) or len(calls))
+    assert not lazy.built
+    assert calls == []
+    assert lazy() == 1
+    assert lazy() == 1
+    assert lazy.built
+    assert calls == [1]
+    assert Lazy.of("x")() == "x"
+
+
+def test_lazy_retries_a_failed_build() -> None:
+    attempts: list[int] = []
+
+    def build() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("disk not mounted yet")
+        return 7
+
+    lazy = Lazy(build)
+    with pytest.raises(OSError, match="disk"):
+        lazy()
+    assert lazy() == 7
