@@ -153,6 +153,7 @@ class Flow:
     choices: Choices = field(default_factory=Choices)
     dmp_state: str | None = None
     outcome: Outcome | None = None
+    web_access: bool = False  # the online access asked for was created (DmpDone)
     message: str = ""
     last_touch: float = 0.0
     warning: bool = False
@@ -449,7 +450,8 @@ def _attestation(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
 
 def _creating(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, DmpDone):
-        return replace(flow, screen=Screen.DONE, outcome=event.outcome), [
+        done = replace(flow, screen=Screen.DONE, outcome=event.outcome, web_access=event.web_access)
+        return done, [
             Command("print_receipt", (event.outcome, event.web_access)),
         ]
     if isinstance(event, DmpFailed):

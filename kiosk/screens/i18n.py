@@ -142,6 +142,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Your identifier and password for online access are printed on paper. "
         "Keep them somewhere safe.",
     ),
+    "done.web_access_failed": (
+        "L'accès en ligne n'a pas pu être créé pour l'instant. Votre DMP est bien ouvert : "
+        "vous pourrez activer l'accès sur monespacesante.fr.",
+        "Online access could not be created for now. Your DMP is open all the same: "
+        "you can activate access on monespacesante.fr.",
+    ),
     "done.remove_card": ("Vous pouvez retirer votre carte Vitale.", "You may remove your card."),
     # error
     "error.title": ("Un problème est survenu", "Something went wrong"),

@@ -86,3 +86,22 @@ def test_a_child_dmp_with_web_access(pcscd: Pcscd, tmp_path: Path) -> None:
     assert "Mot de passe provisoire" in text
     assert_secrets_never_shown(run, text)
     assert_screenshots(run, out)
+
+
+def test_web_access_refused_by_the_service_still_opens_the_dmp(
+    pcscd: Pcscd, tmp_path: Path
+) -> None:
+    """TD1.5a fails after TD1.1 succeeded: the DMP is open and paid, the Done screen
+    says online access could not be created, and no secret is printed."""
+    out = tmp_path / "out"
+    run = autopilot(
+        pcscd, JOURNEYS / "child-with-mobile.json", out, "--fault", "web_access=http500"
+    )
+    assert run["outcome"] == "created"
+    (dmp,) = run["dmps"]
+    assert dmp["web_access"] is False
+    assert run["ledger_last_act"]["status"] == "confirmed"
+    assert any("accès en ligne n'a pas pu être créé" in text for text in run["texts_seen"])
+    assert not any("sont imprimés sur papier" in text for text in run["texts_seen"])
+    text = receipt_text(out)
+    assert "Mot de passe" not in text

@@ -1,5 +1,6 @@
-"""Every screen, in French and in English, drawn by the real KioskApp at 800x480 under
-Xvfb: a PNG per screen state and no text outside the window, cut, or on top of another.
+"""Every screen, in French and in English, drawn by the real KioskApp at 800x480 (and
+every state again at 1280x800) under Xvfb: a PNG per screen state and no text outside
+the window, cut, or on top of another.
 
 One driver subprocess per language draws all the states (Kivy allows one window per
 process); the tests below read its JSON. Set KIOSK_SHOTS=1 to keep the PNGs in
@@ -48,6 +49,24 @@ def test_every_screen_is_drawn_without_clipped_or_overlapping_text(
     assert png_size(Path(shot["png"])) == SIZE
     problems = "\n  ".join(shot["problems"])
     assert not shot["problems"], f"{screen.value} ({language}):\n  {problems}"
+
+
+LARGE = (1280, 800)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_state_fits_a_1280x800_screen_too(
+    tmp_path_factory: pytest.TempPathFactory, language: str
+) -> None:
+    out = shots_dir(tmp_path_factory.mktemp("ui-shots-large")) / "1280x800"
+    run = run_driver("shots", language, str(out), "--size", "1280x800")
+    drawn = {shot["name"]: shot for shot in run["shots"]}
+    assert {screen.value for screen in f.Screen} <= set(drawn)
+    problems = {name: shot["problems"] for name, shot in drawn.items() if shot["problems"]}
+    assert problems == {}
+    for shot in drawn.values():
+        assert shot["window"] == list(LARGE)
+        assert png_size(Path(shot["png"])) == LARGE
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

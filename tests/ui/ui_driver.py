@@ -492,6 +492,11 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
         ),
         (
             "done-web-access",
+            r(child, screen=s.DONE, outcome=f.Outcome.CREATED, choices=contact, web_access=True),
+            None,
+        ),
+        (
+            "done-web-access-failed",
             r(child, screen=s.DONE, outcome=f.Outcome.CREATED, choices=contact),
             None,
         ),
@@ -847,7 +852,9 @@ def scenario_pull(out: Path) -> dict[str, Any]:
 # --- scenario: the autopilot on the real services ----------------------------------------------
 
 
-def scenario_autopilot(plan_path: Path, out: Path, seed_closed: int | None) -> dict[str, Any]:
+def scenario_autopilot(
+    plan_path: Path, out: Path, seed_closed: int | None, faults: list[str]
+) -> dict[str, Any]:
     from kivy.clock import Clock
 
     from kiosk.app import KioskApp
@@ -862,6 +869,9 @@ def scenario_autopilot(plan_path: Path, out: Path, seed_closed: int | None) -> d
     with tempfile.TemporaryDirectory(prefix="ui-autopilot-") as tmp:
         kiosk = build_kiosk(Path(tmp), out / "receipts")
         seeded = None
+        for fault in faults:  # OP=KIND, as `kiosk dmp sandbox --fault`
+            operation, kind = fault.split("=")
+            kiosk.server.faults[operation] = kind
         if seed_closed is not None:
             seeded = kiosk.ins_of(seed_closed)
             kiosk.server.store.seed([{"ins": seeded, "status": "closed"}])
@@ -917,6 +927,7 @@ def main(argv: list[str]) -> int:
     auto.add_argument("plan", type=Path)
     auto.add_argument("out", type=Path)
     auto.add_argument("--seed-closed", type=int, default=None)
+    auto.add_argument("--fault", action="append", default=[])
     args = parser.parse_args(argv)
     if args.scenario == "shots":
         WIDTH, HEIGHT = (int(v) for v in args.size.split("x"))
@@ -930,7 +941,7 @@ def main(argv: list[str]) -> int:
         elif args.scenario == "pull":
             result = scenario_pull(args.out)
         else:
-            result = scenario_autopilot(args.plan, args.out, args.seed_closed)
+            result = scenario_autopilot(args.plan, args.out, args.seed_closed, args.fault)
     except BaseException:  # noqa: BLE001 - reported in the JSON line
         result = {"error": traceback.format_exc()}
     finally:

@@ -443,6 +443,7 @@ def test_an_unknown_dmp_state_is_an_error_never_a_creation() -> None:
 def test_pulling_the_card_on_done_keeps_the_outcome(outcome: Outcome, leave: str) -> None:
     run = reach_run(S.CREATING)
     run.send(DmpDone(outcome, web_access=True))
+    assert run.flow.web_access
     leaving: dict[str, Event] = {
         "removed": CardRemoved(),
         "timeout": Tick(T0 + RESET_AFTER),
@@ -451,6 +452,16 @@ def test_pulling_the_card_on_done_keeps_the_outcome(outcome: Outcome, leave: str
     }
     event = leaving[leave]
     assert run.send(event) == [Command("finished", (outcome,)), Command("wipe")]
+    assert not run.flow.web_access  # the next patient starts afresh
+
+
+@pytest.mark.parametrize("created", [True, False])
+def test_done_knows_whether_web_access_was_created(created: bool) -> None:
+    run = reach_run(S.CREATING)
+    run.send(DmpDone(Outcome.CREATED, web_access=created))
+    assert run.flow.screen is S.DONE
+    assert run.flow.web_access is created
+    assert run.commands[-1] == Command("print_receipt", (Outcome.CREATED, created))
 
 
 def test_card_removed_while_creating_wipes_and_ignores_the_late_answer() -> None:
