@@ -2,6 +2,9 @@
 access secrets (identifier and provisional password), printed on paper only
 [V EX_GEN-1470: never both on one electronic channel]. PDF via fpdf2 into a spool
 directory the printer service (CUPS or ESC/POS) prints from, then deletes.
+
+fpdf2 costs the process that imports it ~34 MiB: the kiosk does not import this module,
+``kiosk.documents.printing`` runs it in a child process (``kiosk.documents.render``).
 """
 
 from __future__ import annotations
@@ -10,19 +13,15 @@ import datetime as dt
 import os
 import uuid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
 from kiosk.dmp.models import WebAccess
+from kiosk.documents.content import PARIS, TITLES, receipt_content
+
+__all__ = ["FONT_DIR", "PARIS", "TITLES", "line", "render_pdf", "write_receipt"]
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-PARIS = ZoneInfo("Europe/Paris")
-
-TITLES = {
-    "created": {"fr": "Accusé de création de votre DMP", "en": "Your DMP has been opened"},
-    "reactivated": {"fr": "Réactivation de votre DMP", "en": "Your DMP has been reactivated"},
-}
 
 
 def line(pdf: FPDF, height: float, text: str) -> None:
@@ -40,6 +39,36 @@ def _pdf() -> tuple[FPDF, str]:
     return pdf, "Helvetica"  # core font: Latin-1 only, enough for French
 
 
+def render_pdf(
+    outcome: str,
+    language: str,
+    pharmacy: str,
+    web_access: WebAccess | None,
+    now: dt.datetime,
+) -> bytes:
+    """The receipt as PDF bytes."""
+    content = receipt_content(outcome, language, pharmacy, web_access, now)
+    pdf, font = _pdf()
+    pdf.add_page()
+    pdf.set_font(font, "B", 16)
+    line(pdf, 9, content.title)
+    pdf.set_font(font, "", 11)
+    line(pdf, 6, f"{content.pharmacy} — {content.when}")
+    pdf.ln(3)
+    line(pdf, 6, content.next_steps)
+    access = content.access
+    if access is not None:
+        pdf.ln(4)
+        pdf.set_font(font, "B", 12)
+        line(pdf, 7, access.heading)
+        pdf.set_font(font, "", 12)
+        line(pdf, 7, f"{access.identifier_label} : {access.identifier}")
+        line(pdf, 7, f"{access.password_label} : {access.password}")
+        pdf.set_font(font, "", 9)
+        line(pdf, 5, access.advice)
+    return bytes(pdf.output())
+
+
 def write_receipt(
     spool: Path,
     outcome: str,
@@ -48,43 +77,25 @@ def write_receipt(
     web_access: WebAccess | None,
     now: dt.datetime | None = None,
 ) -> Path:
-    """Write the receipt PDF (0600: it may hold the password) and return its path."""
+    """Write the receipt PDF (0600: it may hold the password) and return its path.
+
+    The file appears under its final name only once complete (written as a hidden
+    ``.part`` file, then renamed), so a spool watcher never prints half a receipt.
+    """
     now = now or dt.datetime.now(dt.UTC)
-    local = now.astimezone(PARIS)
-    pdf, font = _pdf()
-    pdf.add_page()
-    pdf.set_font(font, "B", 16)
-    title = TITLES.get(outcome, TITLES["created"])[language if language == "en" else "fr"]
-    line(pdf, 9, title)
-    pdf.set_font(font, "", 11)
-    when = local.strftime("%d/%m/%Y %H:%M")
-    line(pdf, 6, f"{pharmacy} — {when}")
-    pdf.ln(3)
-    body = (
-        "Votre Dossier Médical Partagé est ouvert. Vous pouvez le consulter sur "
-        "www.monespacesante.fr et le fermer à tout moment."
-        if language != "en"
-        else "Your Shared Medical Record is open. You can read it on www.monespacesante.fr "
-        "and close it at any time."
-    )
-    line(pdf, 6, body)
-    if web_access is not None:
-        pdf.ln(4)
-        pdf.set_font(font, "B", 12)
-        line(pdf, 7, "Vos codes d'accès en ligne" if language != "en" else "Your online access")
-        pdf.set_font(font, "", 12)
-        line(pdf, 7, f"Identifiant / Identifier : {web_access.identifier}")
-        line(pdf, 7, f"Mot de passe provisoire / Provisional password : {web_access.password}")
-        pdf.set_font(font, "", 9)
-        line(pdf, 5,
-            "Gardez ce papier en lieu sûr. Vous changerez ce mot de passe à la première connexion."
-            if language != "en"
-            else "Keep this paper safe. You will change the password when you first log in.",
-        )  # fmt: skip
-    spool.mkdir(parents=True, exist_ok=True)
-    path = spool / f"receipt-{local:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.pdf"
-    data = bytes(pdf.output())
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+    data = render_pdf(outcome, language, pharmacy, web_access, now)
+    spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"receipt-{now.astimezone(PARIS):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.pdf"
+    path = spool / name
+    partial = spool / f".{name}.part"
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return path

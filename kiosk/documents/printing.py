@@ -1,0 +1,352 @@
+"""Printing the patient's receipt from the kiosk process, without paying for it.
+
+fpdf2 (~34 MiB, ~140 ms to import) and python-escpos (Pillow, qrcode, PyYAML) never
+load in the long-running kiosk: ``ReceiptPrinter`` hands each receipt to a short-lived
+child, ``python -m kiosk.documents.render``, which writes the 0600 PDF into the spool
+and prints the ESC/POS ticket when ``[printer] kind`` is not ``none``. The job goes on
+the child's stdin, never in argv or the environment (the provisional password would
+show in /proc/*/cmdline), and the child is killed past ``timeout``.
+
+Whatever happens, ``print_receipt`` returns a ``PrintResult``: what came out, and a
+message in French for the pharmacist when something did not. It raises nothing: a
+printer that is off must not end the patient's journey. Logs name outputs and
+problems, never the patient, the identifier or the password.
+
+Use from a journey callback::
+
+    printer = ReceiptPrinter(config.kiosk, config.printer)
+    result = printer.print_receipt(outcome, language, web_access)   # blocks, <= timeout
+    future = printer.submit(outcome, language, web_access)          # or in the background
+    Services(..., print_receipt=printer.journey_callback(on_result))  # the journey's hook
+    printer.close()                                                 # at exit: waits for them
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import kiosk
+from kiosk.config import Config, KioskConfig, PrinterConfig
+from kiosk.dmp.models import WebAccess
+from kiosk.documents.render import Job
+
+log = logging.getLogger(__name__)
+
+RENDER_MODULE = "kiosk.documents.render"
+DEFAULT_TIMEOUT = 20.0  # seconds for the whole child: PDF, then ticket
+DEFAULT_IO_TIMEOUT = 5.0  # seconds for one connect or send to a network printer
+_EXCEPTION_LINE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::|$)")
+_ROOT = Path(kiosk.__file__).resolve().parent.parent  # where the kiosk package is found
+
+
+class Problem(StrEnum):
+    PDF_FAILED = "pdf_failed"
+    TICKET_UNREACHABLE = "ticket_unreachable"
+    TICKET_NO_PAPER = "ticket_no_paper"
+    TICKET_INTERRUPTED = "ticket_interrupted"
+    TICKET_DRIVER = "ticket_driver"
+    TICKET_FAILED = "ticket_failed"
+    TICKET_TIMEOUT = "ticket_timeout"  # the PDF was done, the printer never finished
+    TIMEOUT = "timeout"  # the renderer did not finish in time
+    CRASHED = "crashed"  # the renderer died or could not start
+
+
+_TICKET_PROBLEMS = {
+    "unreachable": Problem.TICKET_UNREACHABLE,
+    "no_paper": Problem.TICKET_NO_PAPER,
+    "interrupted": Problem.TICKET_INTERRUPTED,
+    "driver": Problem.TICKET_DRIVER,
+    "failed": Problem.TICKET_FAILED,
+}
+
+# For the pharmacist (admin screen, done screen's staff note); {where} is the printer.
+MESSAGES = {
+    Problem.PDF_FAILED: "Le reçu PDF n'a pas pu être enregistré (dossier d'impression "
+    "plein ou non accessible).",
+    Problem.TICKET_UNREACHABLE: "Imprimante à tickets injoignable ({where}) : vérifiez "
+    "qu'elle est allumée, branchée et en ligne.",
+    Problem.TICKET_NO_PAPER: "Imprimante à tickets sans papier : remettez un rouleau.",
+    Problem.TICKET_INTERRUPTED: "Impression du ticket interrompue : l'imprimante s'est "
+    "déconnectée pendant l'envoi.",
+    Problem.TICKET_DRIVER: "Imprimante à tickets non prise en charge sur ce poste "
+    "(pilote USB ou série manquant).",
+    Problem.TICKET_FAILED: "Le ticket n'a pas pu être imprimé.",
+    Problem.TICKET_TIMEOUT: "L'imprimante à tickets ne répond pas ({where}) : ticket non imprimé.",
+    Problem.TIMEOUT: "L'impression du reçu a pris trop de temps et a été abandonnée.",
+    Problem.CRASHED: "Le programme d'impression du reçu s'est arrêté de façon inattendue.",
+}
+PDF_KEPT = "Le reçu PDF est enregistré : il peut être réimprimé."
+
+
+@dataclass(frozen=True, slots=True)
+class PrintResult:
+    """What came out of one receipt job."""
+
+    pdf: Path | None  # the spooled PDF (0600), or None when it could not be written
+    ticket: bool  # an ESC/POS ticket was printed (always False with kind = "none")
+    ticket_wanted: bool = False  # a ticket printer is configured
+    problems: tuple[Problem, ...] = ()
+    error: str | None = field(default=None)  # French, for the pharmacist; None when ok
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _where(config: PrinterConfig) -> str:
+    if config.kind == "network":
+        return f"{config.host}:{config.port}"
+    if config.kind == "usb":
+        return f"USB {config.usb_vendor:04x}:{config.usb_product:04x}"
+    return config.device or config.kind
+
+
+def _message(problems: Sequence[Problem], config: PrinterConfig, pdf: Path | None) -> str | None:
+    if not problems:
+        return None
+    parts = [MESSAGES[p].format(where=_where(config)) for p in problems]
+    if pdf is not None:
+        parts.append(PDF_KEPT)
+    return " ".join(parts)
+
+
+@dataclass
+class _Child:
+    events: list[dict[str, Any]]
+    returncode: int | None
+    timed_out: bool
+    error_type: str  # the exception the renderer died of, by type name only
+
+
+class ReceiptPrinter:
+    """Prints receipts through the renderer child; one at a time."""
+
+    def __init__(
+        self,
+        kiosk_config: KioskConfig,
+        printer: PrinterConfig | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        io_timeout: float = DEFAULT_IO_TIMEOUT,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        """``command``: the renderer to run (default: this interpreter, ``-m`` render)."""
+        # absolute: the renderer runs in another directory
+        self.spool = Path(kiosk_config.spool).absolute()
+        self.pharmacy = kiosk_config.pharmacy_name
+        printer = printer or PrinterConfig()
+        if printer.device:
+            printer = replace(printer, device=str(Path(printer.device).absolute()))
+        self.printer = printer
+        self.timeout = timeout
+        self.io_timeout = min(io_timeout, timeout)
+        self.command = list(command or (sys.executable, "-m", RENDER_MODULE))
+        self._lock = threading.Lock()  # one child at a time: tickets come out in order
+        self._executor: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        io_timeout: float = DEFAULT_IO_TIMEOUT,
+        command: Sequence[str] | None = None,
+    ) -> ReceiptPrinter:
+        return cls(
+            config.kiosk, config.printer, timeout=timeout, io_timeout=io_timeout, command=command
+        )
+
+    # -- printing -----------------------------------------------------------------------
+
+    def print_receipt(
+        self,
+        outcome: str,
+        language: str,
+        web_access: WebAccess | None,
+        now: dt.datetime | None = None,
+    ) -> PrintResult:
+        """PDF into the spool, and the ticket when a printer is configured. Blocks up to
+        ``timeout`` seconds; never raises."""
+        try:
+            return self._print(outcome, language, web_access, now)
+        except Exception as exc:  # noqa: BLE001 - a receipt must not end the journey
+            # by type only: a traceback's frames could quote the job
+            log.error("receipt printing failed (%s)", type(exc).__name__)  # noqa: TRY400
+            problems = (Problem.CRASHED,)
+            return PrintResult(
+                pdf=None,
+                ticket=False,
+                ticket_wanted=self.printer.kind != "none",
+                problems=problems,
+                error=_message(problems, self.printer, None),
+            )
+
+    def _print(
+        self,
+        outcome: str,
+        language: str,
+        web_access: WebAccess | None,
+        now: dt.datetime | None,
+    ) -> PrintResult:
+        job = Job(
+            spool=self.spool,
+            outcome=str(outcome),
+            language=language,
+            pharmacy=self.pharmacy,
+            web_access=web_access,
+            now=now or dt.datetime.now(dt.UTC),
+            printer=self.printer,
+            io_timeout=self.io_timeout,
+        )
+        with self._lock:
+            child = self._run(job.to_json().encode("ascii"))
+        result = self._result(child)
+        self._log(result, child)
+        return result
+
+    def submit(
+        self, outcome: str, language: str, web_access: WebAccess | None
+    ) -> Future[PrintResult]:
+        """``print_receipt`` on a background thread, for callers that must not block
+        (the journey holds its lock while it runs commands)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipt")
+        return self._executor.submit(self.print_receipt, outcome, language, web_access)
+
+    def journey_callback(
+        self, on_result: Callable[[PrintResult], None] | None = None
+    ) -> Callable[[str, str, WebAccess | None], None]:
+        """A ``Services.print_receipt`` for the journey: starts the receipt in the
+        background and returns at once; ``on_result`` gets the PrintResult (on the
+        printing thread) when it is done, e.g. to show the pharmacist ``result.error``."""
+
+        def print_receipt(outcome: str, language: str, web_access: WebAccess | None) -> None:
+            future = self.submit(outcome, language, web_access)
+            if on_result is not None:
+                future.add_done_callback(lambda done: on_result(done.result()))
+
+        return print_receipt
+
+    def close(self) -> None:
+        """Wait for receipts submitted in the background."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    # -- the child ----------------------------------------------------------------------
+
+    def _run(self, payload: bytes) -> _Child:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_ROOT), env.get("PYTHONPATH"))))
+        try:
+            process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=_ROOT,
+                env=env,
+            )
+        except OSError:
+            log.exception("receipt renderer could not start")
+            return _Child([], None, timed_out=False, error_type="")
+        try:
+            out, err = process.communicate(payload, timeout=self.timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()  # reaps it: no zombie; keeps what it printed
+            timed_out = True
+        return _Child(_events(out), process.returncode, timed_out, _error_type(err))
+
+    def _result(self, child: _Child) -> PrintResult:
+        pdf: Path | None = None
+        ticket = False
+        problems: list[Problem] = []
+        pdf_reported = ticket_reported = False
+        for event in child.events:
+            if "pdf" in event:
+                pdf_reported = True
+                pdf = self._spooled(event["pdf"])
+                if pdf is None:
+                    problems.append(Problem.PDF_FAILED)
+            elif "pdf_error" in event:
+                pdf_reported = True
+                problems.append(Problem.PDF_FAILED)
+            elif "ticket" in event:
+                ticket_reported = True
+                ticket = event["ticket"] is True
+            elif "ticket_error" in event:
+                ticket_reported = True
+                problems.append(_TICKET_PROBLEMS.get(event["ticket_error"], Problem.TICKET_FAILED))
+        wanted = self.printer.kind != "none"
+        unfinished = not pdf_reported or (wanted and not ticket_reported)
+        if child.timed_out and unfinished:
+            problems.append(Problem.TICKET_TIMEOUT if pdf_reported else Problem.TIMEOUT)
+        elif unfinished or (child.returncode != 0 and not child.timed_out):
+            problems.append(Problem.CRASHED)
+        return PrintResult(
+            pdf=pdf,
+            ticket=ticket,
+            ticket_wanted=wanted,
+            problems=tuple(dict.fromkeys(problems)),
+            error=_message(problems, self.printer, pdf),
+        )
+
+    def _spooled(self, reported: object) -> Path | None:
+        """The child's PDF path, if it is a file of ours in the spool."""
+        if not isinstance(reported, str):
+            return None
+        path = Path(reported)
+        if path.parent.resolve() != self.spool.resolve() or not path.is_file():
+            return None
+        return path
+
+    def _log(self, result: PrintResult, child: _Child) -> None:
+        pdf = result.pdf.name if result.pdf else "none"
+        if result.ok:
+            log.info("receipt printed: pdf %s, ticket %s", pdf, result.ticket)
+            return
+        details = [str(e["detail"]) for e in child.events if "detail" in e]  # types, addresses
+        log.warning(
+            "receipt printing: %s (pdf %s, ticket %s, renderer exit %s%s)",
+            ", ".join(result.problems), pdf, result.ticket, child.returncode,
+            "".join(f", {d}" for d in details),
+        )  # fmt: skip
+        if Problem.CRASHED in result.problems and child.error_type:
+            log.warning("receipt renderer died of %s", child.error_type)
+
+
+def _error_type(err: bytes) -> str:
+    """The exception type a traceback on stderr ends with; its message (which could
+    quote patient data) is dropped."""
+    lines = err.decode("utf-8", "replace").strip().splitlines()
+    found = _EXCEPTION_LINE.match(lines[-1]) if lines else None
+    return found.group(1) if found else ""
+
+
+def _events(out: bytes) -> list[dict[str, Any]]:
+    """The child's JSON lines; anything else on its stdout is ignored."""
+    events = []
+    for raw in out.decode("utf-8", "replace").splitlines():
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events

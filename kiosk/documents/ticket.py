@@ -1,0 +1,235 @@
+"""The receipt as an ESC/POS ticket (python-escpos): same text as the PDF, word-wrapped
+to the printer's width, in code page CP858 (PC858: every French letter, and €), then a
+cut.
+
+Runs in the renderer child (``kiosk.documents.render``), never in the kiosk process:
+escpos pulls in Pillow, qrcode, python-barcode and PyYAML, so it is imported only inside
+``print_ticket``. ``ticket_lines`` (the layout) is pure and imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiosk.config import PrinterConfig
+from kiosk.documents.content import ReceiptContent
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
+
+# The code page escpos selects (ESC t 19 on the default profile) and Python's codec for it.
+CODEPAGE = "CP858"
+CODEC = "cp858"
+STATUS_WAIT = 0.5  # seconds a printer gets to answer the paper-status query
+
+# Typographic characters CP858 lacks, as a ticket printer can print them.
+_PLAIN = str.maketrans(
+    {
+        "—": "-", "–": "-", "‐": "-", "‑": "-", "‘": "'", "’": "'", "‚": ",", "“": '"',
+        "”": '"', "„": '"', "…": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
+        "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE",
+    }
+)  # fmt: skip
+
+
+class TicketProblem(StrEnum):
+    """Why no ticket came out; the kiosk turns these into a message for the pharmacist."""
+
+    UNREACHABLE = "unreachable"  # off, unplugged, wrong address: nothing connected
+    NO_PAPER = "no_paper"  # the printer said its paper sensor is empty
+    INTERRUPTED = "interrupted"  # connected, then the link failed while sending
+    DRIVER = "driver"  # pyusb/pyserial or libusb missing on this machine
+    FAILED = "failed"  # anything else
+
+
+class TicketError(Exception):
+    def __init__(self, problem: TicketProblem, detail: str) -> None:
+        super().__init__(f"{problem.value}: {detail}")
+        self.problem = problem
+        self.detail = detail  # an exception type name or a device address, no patient data
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLine:
+    text: str
+    bold: bool = False
+    big: bool = False  # double height (the width stays: the line still fits)
+    center: bool = False
+
+
+def printable(text: str) -> str:
+    """``text`` with every character the ticket's code page can print."""
+    out = []
+    for char in text.translate(_PLAIN):
+        try:
+            char.encode(CODEC)
+        except UnicodeEncodeError:
+            char = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode() or "?"
+        out.append(char)
+    return "".join(out)
+
+
+def _wrap(text: str, width: int, **style: bool) -> list[TicketLine]:
+    lines = textwrap.wrap(printable(text), width, break_on_hyphens=False) or [""]
+    return [TicketLine(part, **style) for part in lines]
+
+
+def ticket_lines(content: ReceiptContent, width: int) -> list[TicketLine]:
+    """The ticket, line by line, each at most ``width`` characters.
+
+    The identifier and the password each get a line of their own, in bold, never cut at
+    a hyphen: a patient copies them character by character.
+    """
+    lines = _wrap(content.title, width, bold=True, big=True, center=True)
+    lines += _wrap(content.pharmacy, width, center=True)
+    lines += _wrap(content.when, width, center=True)
+    lines.append(TicketLine(""))
+    lines += _wrap(content.next_steps, width)
+    access = content.access
+    if access is not None:
+        lines.append(TicketLine(""))
+        lines += _wrap(access.heading, width, bold=True)
+        lines += _wrap(f"{access.identifier_label} :", width)
+        lines += _wrap(access.identifier, width, bold=True, big=True)
+        lines += _wrap(f"{access.password_label} :", width)
+        lines += _wrap(access.password, width, bold=True, big=True)
+        lines.append(TicketLine(""))
+        lines += _wrap(access.advice, width)
+    return lines
+
+
+def _connect(config: PrinterConfig, io_timeout: float) -> Escpos:
+    """Open the printer named by ``config``; TicketError when it cannot be reached."""
+    from escpos import printer as escpos_printer
+    from escpos.exceptions import DeviceNotFoundError
+
+    device: Escpos
+    where = config.kind
+    if config.kind == "network":
+        device = escpos_printer.Network(config.host, config.port, timeout=io_timeout)
+        where = f"{config.host}:{config.port}"
+    elif config.kind == "usb":
+        device = escpos_printer.Usb(
+            config.usb_vendor, config.usb_product, timeout=int(io_timeout * 1000)
+        )
+        where = f"usb {config.usb_vendor:04x}:{config.usb_product:04x}"
+    elif config.kind == "serial":
+        # the read timeout only bounds the status query: writes wait for the printer
+        device = escpos_printer.Serial(config.device, timeout=STATUS_WAIT)
+        where = config.device
+    elif config.kind == "file":
+        device = escpos_printer.File(config.device)
+        where = config.device
+    else:
+        raise TicketError(TicketProblem.FAILED, f"no ticket printer of kind {config.kind!r}")
+    if not device.is_usable():
+        raise TicketError(TicketProblem.DRIVER, f"{config.kind} support is not installed")
+    try:
+        device.open()
+    except DeviceNotFoundError:
+        raise TicketError(TicketProblem.UNREACHABLE, where) from None
+    except Exception as exc:  # noqa: BLE001 - e.g. usb.core.NoBackendError: no libusb
+        problem = TicketProblem.DRIVER if "Backend" in type(exc).__name__ else TicketProblem.FAILED
+        raise TicketError(problem, type(exc).__name__) from None
+    return device
+
+
+def _paper_out(device: Escpos, config: PrinterConfig, io_timeout: float) -> bool:
+    """Ask the printer for its paper sensor (DLE EOT 4). A printer that does not answer
+    within STATUS_WAIT is assumed to have paper: not every model answers on every link."""
+    if config.kind == "network":
+        sock = device.device
+        sock.settimeout(STATUS_WAIT)
+        try:
+            return device.paper_status() == 0  # type: ignore[no-any-return]
+        except TimeoutError:
+            return False
+        finally:
+            sock.settimeout(io_timeout)
+    if config.kind == "serial":  # reads time out after STATUS_WAIT (see _connect)
+        return device.paper_status() == 0  # type: ignore[no-any-return]
+    return False  # file: write-only; usb: some models stall on a read
+
+
+def _send(device: Escpos, lines: list[TicketLine]) -> None:
+    device.hw("INIT")  # ESC @: left-aligned, normal size, not bold
+    device.charcode(CODEPAGE)
+    center = bold = big = False
+    for line in lines:  # a style command only where the style changes
+        if line.center != center:
+            center = line.center
+            device.set(align="center" if center else "left")
+        resized = line.big != big
+        if resized:
+            big = line.big
+            if big:
+                device.set(double_height=True)
+            else:
+                device.set(normal_textsize=True)
+        if line.bold != bold or resized:  # ESC ! (the size) also resets ESC E (bold)
+            bold = line.bold
+            device.set(bold=bold)
+        device.textln(line.text)
+    device.cut()
+
+
+def _quiet_escpos_import() -> None:
+    """Import escpos without its import-time litter.
+
+    ``escpos.capabilities`` calls ``mkdtemp()`` on every import (a new /tmp directory per
+    receipt, never removed) and caches its parsed printer database as a pickle there. The
+    pickle goes to ``ESCPOS_CAPABILITIES_PICKLE_DIR`` when set (``print_ticket`` sets it to
+    a private cache); the stray ``mkdtemp()`` lands in a directory removed right after.
+    """
+    with tempfile.TemporaryDirectory(prefix="kiosk-escpos-") as scratch:
+        saved = tempfile.tempdir
+        tempfile.tempdir = scratch
+        try:
+            import escpos.printer  # noqa: F401
+        finally:
+            tempfile.tempdir = saved
+
+
+def print_ticket(
+    content: ReceiptContent,
+    config: PrinterConfig,
+    io_timeout: float = 5.0,
+    cache: Path | None = None,
+) -> None:
+    """Print ``content`` on the ESC/POS printer ``config`` names, or raise TicketError.
+
+    ``cache``: a private directory (0700) for escpos's parsed printer database; without
+    one (or when it cannot be made) the database is parsed again, ~0.1 s slower.
+    """
+    if cache is not None:
+        try:
+            cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            cache = None  # the spool is broken: the ticket matters more than the cache
+    if cache is not None:
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(cache)
+    _quiet_escpos_import()
+    device = _connect(config, io_timeout)
+    try:
+        try:
+            if _paper_out(device, config, io_timeout):
+                raise TicketError(TicketProblem.NO_PAPER, config.kind)
+        except OSError:
+            raise TicketError(TicketProblem.INTERRUPTED, "status query") from None
+        try:
+            _send(device, ticket_lines(content, config.width))
+        except OSError as exc:
+            raise TicketError(TicketProblem.INTERRUPTED, type(exc).__name__) from None
+        except Exception as exc:  # noqa: BLE001 - whatever escpos raises: no ticket
+            raise TicketError(TicketProblem.FAILED, type(exc).__name__) from None
+    finally:
+        with contextlib.suppress(Exception):  # a broken link cannot be closed cleanly
+            device.close()

@@ -1,0 +1,215 @@
+"""Printing the receipt from the kiosk: the renderer child, what it is told and how, the
+ticket's layout, and what the kiosk process does not load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.config import Config, KioskConfig, PrinterConfig
+from kiosk.dmp.models import WebAccess
+from kiosk.documents.content import TITLES, receipt_content
+from kiosk.documents.printing import PrintResult, Problem, ReceiptPrinter
+from kiosk.documents.render import Job, JobError
+from kiosk.documents.ticket import TicketLine, printable, ticket_lines
+
+ACCESS = WebAccess("P123456789", "s3cr3t-Pw_x-2026")
+AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+
+
+# -- the kiosk process stays light -----------------------------------------------------
+
+
+def test_importing_the_printer_loads_no_pdf_or_escpos_library() -> None:
+    probe = (
+        "import sys, kiosk.documents.printing\n"
+        "heavy = ('fpdf', 'escpos', 'PIL', 'kivy', 'fontTools', 'yaml', 'qrcode', 'barcode')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.strip() == "[]"
+
+
+# -- the child: real process, real PDF --------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_pdf_from_the_child_process(
+    tmp_path: Path,
+    language: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    launched: list[tuple[Any, dict[str, Any]]] = []
+    real_popen = subprocess.Popen
+
+    def spy(args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        launched.append((args, kwargs))
+        process: subprocess.Popen[bytes] = real_popen(args, **kwargs)
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    caplog.set_level("DEBUG")
+    spool = tmp_path / "spool"
+    printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie du Marché", spool=str(spool)))
+    result = printer.print_receipt("created", language, ACCESS, now=AT)
+
+    assert result == PrintResult(pdf=result.pdf, ticket=False, ticket_wanted=False)
+    assert result.pdf is not None
+    assert result.pdf.parent == spool
+    assert stat.S_IMODE(result.pdf.stat().st_mode) == 0o600
+    assert stat.S_IMODE(spool.stat().st_mode) == 0o700
+    text = pdf_text(result.pdf)
+    assert TITLES["created"][language] in text
+    assert "Pharmacie du Marché — 23/11/2026 10:30" in text
+    assert "P123456789" in text
+    assert "s3cr3t-Pw_x-2026" in text
+    # the job went on stdin: not in argv, not in the environment
+    (args, kwargs), *_ = launched
+    assert args == [sys.executable, "-m", "kiosk.documents.render"]
+    assert kwargs["stdin"] == subprocess.PIPE
+    assert "s3cr3t" not in " ".join(args)
+    assert not any("s3cr3t" in value for value in kwargs["env"].values())
+    # logged: the file's name, never who it is for
+    assert result.pdf.name in caplog.text
+    for secret in ("s3cr3t", "P123456789", "Marché"):
+        assert secret not in caplog.text
+
+
+def test_reactivation_pdf_without_web_access(tmp_path: Path) -> None:
+    printer = ReceiptPrinter.from_config(
+        Config(kiosk=KioskConfig(pharmacy_name="Pharmacie", spool=str(tmp_path)))
+    )
+    result = printer.print_receipt("reactivated", "fr", None)
+    assert result.ok
+    assert result.pdf is not None
+    text = pdf_text(result.pdf)
+    assert "Réactivation de votre DMP" in text
+    assert "Mot de passe" not in text
+    assert "Identifiant" not in text
+
+
+def test_no_partial_file_is_left_in_the_spool(tmp_path: Path) -> None:
+    printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie", spool=str(tmp_path)))
+    result = printer.print_receipt("created", "fr", ACCESS)
+    assert [p.name for p in tmp_path.iterdir()] == [result.pdf.name if result.pdf else None]
+
+
+def test_child_rejects_a_malformed_job_without_a_traceback() -> None:
+    done = subprocess.run([sys.executable, "-m", "kiosk.documents.render"], input='{"x": 1}',
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip() == "render: unknown protocol"
+
+
+# -- the job and the result -------------------------------------------------------------
+
+
+def test_job_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    usb = PrinterConfig(kind="usb", usb_vendor=0x04B8, usb_product=0x0202, width=56)
+    job = Job(tmp_path, "created", "en", "Pharmacie", ACCESS, AT, usb, 3.5)
+    again = Job.from_json(job.to_json())
+    assert again == job
+    assert again.web_access is not None
+    assert again.web_access.password == ACCESS.password
+    assert "s3cr3t" not in repr(job)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",
+        '{"protocol": 1}',
+        json.dumps({"protocol": 1, "spool": "/s", "outcome": "created", "language": "fr",
+                    "pharmacy": "P", "web_access": None, "now": "2026-11-23T09:30:00",
+                    "printer": {}, "io_timeout": 5}),  # naive time
+        json.dumps({"protocol": 1, "spool": "/s", "outcome": "created", "language": "fr",
+                    "pharmacy": "P", "web_access": None, "now": "2026-11-23T09:30:00+00:00",
+                    "printer": {"colour": "red"}, "io_timeout": 5}),
+    ],
+)  # fmt: skip
+def test_malformed_jobs(text: str) -> None:
+    with pytest.raises(JobError):
+        Job.from_json(text)
+
+
+def test_printer_problems_read_in_french_with_the_printer_address(tmp_path: Path) -> None:
+    printer = ReceiptPrinter(
+        KioskConfig(spool=str(tmp_path)),
+        PrinterConfig(kind="network", host="192.0.2.7", port=9100),
+        command=[sys.executable, "-c",
+                 "import sys; sys.stdin.read(); "
+                 "print('{\"ticket_error\": \"unreachable\", \"detail\": \"x\"}')"],
+    )  # fmt: skip
+    result = printer.print_receipt("created", "fr", None)
+    # no PDF reported by this renderer, a ticket error: both said, nothing raised
+    assert result.problems == (Problem.TICKET_UNREACHABLE, Problem.CRASHED)
+    assert result.error is not None
+    assert result.error.startswith("Imprimante à tickets injoignable (192.0.2.7:9100)")
+    assert "PDF est enregistré" not in result.error
+
+
+# -- the ticket's layout ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [24, 32, 42, 56, 64])
+def test_ticket_lines_fit_the_paper(width: int) -> None:
+    long_name = "Grande Pharmacie de la Place de l'Hôtel-de-Ville et des Quatre-Chemins"
+    lines = ticket_lines(receipt_content("created", "fr", long_name, ACCESS, AT), width)
+    assert all(len(line.text) <= width for line in lines)
+    texts = [line.text for line in lines]
+    assert TicketLine("s3cr3t-Pw_x-2026", bold=True, big=True) in lines  # never split
+    assert TicketLine("P123456789", bold=True, big=True) in lines
+    assert " ".join(texts).count("Hôtel-de-Ville") == 1  # wrapped at spaces, not hyphens
+    assert lines[0].center
+    assert lines[0].bold
+    assert lines[0].big
+
+
+def test_ticket_without_access_has_no_secrets() -> None:
+    lines = ticket_lines(receipt_content("created", "fr", "Pharmacie", None, AT), 42)
+    assert not any(line.bold and not line.center for line in lines)
+    assert "Mot de passe" not in " ".join(line.text for line in lines)
+
+
+def test_printable_keeps_french_and_replaces_what_cp858_lacks() -> None:
+    french = "àâäçéèêëîïôöùûüÿ ÀÂÇÉÈÊËÎÏÔÙÛÜ « » €"
+    assert printable(french) == french
+    assert printable("Cœur — l’été…") == "Coeur - l'été..."
+    assert printable("Ŝ ✓") == "S ?"
+    for sample in (french, "Cœur — l’été…", "Ŝ ✓ 日本"):
+        printable(sample).encode("cp858")  # always encodable
+
+
+def test_relative_spool_is_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie", spool="receipts"))
+    result = printer.print_receipt("created", "fr", None)
+    assert result.ok
+    assert result.pdf is not None
+    assert result.pdf.parent == tmp_path / "receipts"
+
+
+def test_renderer_that_cannot_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    printer = ReceiptPrinter(
+        KioskConfig(spool=str(tmp_path)), command=[str(tmp_path / "no-such-renderer")]
+    )
+    result = printer.print_receipt("created", "fr", ACCESS)
+    assert result.problems == (Problem.CRASHED,)
+    assert result.pdf is None
+    assert result.error == "Le programme d'impression du reçu s'est arrêté de façon inattendue."
+    assert "receipt renderer could not start" in caplog.text
