@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 SYSTEM_PACKAGES=(
     pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb cardpeek xmlsec1 poppler-utils
     fonts-dejavu-core espeak-ng libgl1 libgl1-mesa-dri libxcursor1 libxi6 libxrandr2
-    libxss1 libxxf86vm1
+    libxss1 libxxf86vm1 libmtdev1
 )
 VENV=.venv
 
