@@ -306,7 +306,8 @@ def attach_instrumented_autopilot(
     shots: bool = False,
 ) -> Any:  # noqa: ANN401 - kiosk.autopilot.Autopilot
     import kiosk.autopilot as ap
-    from kiosk.autopilot import Autopilot, Plan
+    from kiosk.autopilot import Autopilot
+    from kiosk.plan import Plan
 
     if not shots:
         setattr(Autopilot, "_shoot", lambda _self, _n, _s: None)  # noqa: B010

@@ -63,23 +63,27 @@ class CpsStatus:
 CpsReader = Callable[[str | None], CpsCard]
 
 
-def pcsc_cps_reader(overrides: Mapping[Role, str] | None = None) -> CpsReader:
-    from kiosk.hardware.reading import read_when_present
+def pcsc_cps_session(
+    overrides: Mapping[Role, str] | None = None,
+    on_change: Callable[[CpsStatus], None] | None = None,
+) -> CpsSession:
+    """A session on the CPS in the pharmacist's reader, through pcscd, holding its
+    connection so the card stays powered and its PIN entered (:mod:`kiosk.hardware.cps_link`)."""
+    from kiosk.hardware.cps_link import CpsLink
 
-    def read(pin: str | None) -> CpsCard:
-        card = read_when_present(Role.PROFESSIONAL, pin, overrides, timeout=1.5)
-        if not isinstance(card, CpsCard):  # resolve_reader asked for a CPS: cannot happen
-            raise CardError("the pharmacist reader does not hold a CPS")
-        return card
-
-    return read
+    link = CpsLink(overrides)
+    return CpsSession(link.read, on_change, release=link.release)
 
 
 class CpsSession:
     def __init__(
-        self, read: CpsReader, on_change: Callable[[CpsStatus], None] | None = None
+        self,
+        read: CpsReader,
+        on_change: Callable[[CpsStatus], None] | None = None,
+        release: Callable[[], None] = lambda: None,
     ) -> None:
         self._read = read
+        self._release = release
         self._on_change = on_change or (lambda _status: None)
         self._lock = threading.Lock()
         self._card: CpsCard | None = None
@@ -105,6 +109,7 @@ class CpsSession:
         return self.refresh()
 
     def removed(self) -> CpsStatus:
+        self._release()
         return self._set(CpsStatus(CpsState.ABSENT))
 
     def refresh(self) -> CpsStatus:

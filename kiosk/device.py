@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk import flow as f
 from kiosk.card_events import PatientCardEvents
 from kiosk.config import Config, ConfigError
-from kiosk.cps_session import CpsSession, CpsState, CpsStatus, pcsc_cps_reader
+from kiosk.cps_session import CpsState, CpsStatus, pcsc_cps_session
 from kiosk.dmp.models import WebAccess
 from kiosk.hardware.cards import VitaleCard
 from kiosk.hardware.errors import WrongCard
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from kiosk.app import KioskApp
     from kiosk.billing.ledger import Ledger
     from kiosk.dmp.client import DmpClient
+    from kiosk.documents.printing import PrintResult, ReceiptPrinter
     from kiosk.hardware.pcsc import CardMonitor
     from kiosk.plan import Plan
 
@@ -94,16 +95,24 @@ def patient_reader(config: Config) -> Callable[[], VitaleCard]:
     return read
 
 
-def receipt_printer(config: Config) -> Callable[[f.Outcome, str, WebAccess | None], None]:
-    spool, pharmacy = Path(config.kiosk.spool), config.kiosk.pharmacy_name
+def receipt_printer(config: Config) -> ReceiptPrinter:
+    """The receipts: PDF into the spool and, when configured, the ESC/POS ticket, made
+    by a child process (fpdf2 and escpos never load in the kiosk)."""
+    from kiosk.documents.printing import ReceiptPrinter
 
-    def print_receipt(outcome: f.Outcome, language: str, access: WebAccess | None) -> None:
-        from kiosk.documents.receipt import write_receipt  # fpdf2 loads only when printing
+    return ReceiptPrinter.from_config(config)
 
-        path = write_receipt(spool, outcome.value, language, pharmacy, access)
-        log.info("receipt spooled: %s", path.name)
 
-    return print_receipt
+def print_callback(printer: ReceiptPrinter) -> Callable[[f.Outcome, str, WebAccess | None], None]:
+    """The journey's hook: returns at once; a problem is logged for the technician."""
+
+    def printed(result: PrintResult) -> None:
+        if result.error:
+            log.warning("receipt: %s", ", ".join(problem.value for problem in result.problems))
+        elif result.pdf is not None:
+            log.info("receipt spooled: %s", result.pdf.name)
+
+    return printer.journey_callback(printed)
 
 
 def _overrides(config: Config) -> dict[Role, str]:
@@ -120,9 +129,10 @@ class DeviceKiosk:
         from kiosk.app import AdminContext, KioskApp
 
         self.config, self.options = config, options
-        self.cps = CpsSession(pcsc_cps_reader(_overrides(config)), self._cps_changed)
+        self.cps = pcsc_cps_session(_overrides(config), self._cps_changed)
         self.ledger: Lazy[Ledger] = Lazy(lambda: open_ledger(config))
         self.client: Lazy[DmpClient] = Lazy(lambda: dmp_client(config))
+        self.printer = receipt_printer(config)
         self.services = Services(
             read_vitale=patient_reader(config),
             client=self.client,
@@ -130,7 +140,7 @@ class DeviceKiosk:
             practitioner=self.cps.practitioner,
             rpps=self.cps.rpps,
             pharmacist_code_ok=hashed_code_checker(config.kiosk.pharmacist_code_hash),
-            print_receipt=receipt_printer(config),
+            print_receipt=print_callback(self.printer),
         )
         self.journey = Journey(self.services)
         state_dir = Path(config.ledger.path).parent
@@ -186,6 +196,7 @@ class DeviceKiosk:
             self.monitor.stop()
         self._cps_worker.shutdown(wait=True)
         self.journey.close()
+        self.printer.close()  # the last receipt is finished, not cut short
         if self.ledger.built:
             self.ledger().close()
 

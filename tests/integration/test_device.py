@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kiosk.cps_session import CpsSession, CpsState, pcsc_cps_reader
+from kiosk.cps_session import CpsState, pcsc_cps_session
 from kiosk.demo_kiosk import demo_config
 from kiosk.dmp.sandbox.server import SandboxServer
 from tests.conftest import CARDS, READERS, InsertCard, Pcscd, load_profile, run_kiosk, wait_for
@@ -22,7 +23,7 @@ MARTIN = load_profile("vitale-famille-martin.json")
 
 
 def test_cps_session_on_the_real_card(insert_card: InsertCard, pcscd: Pcscd) -> None:
-    session = CpsSession(pcsc_cps_reader())
+    session = pcsc_cps_session()
     assert session.refresh().state is CpsState.ABSENT
     card = insert_card(CPS, slot=1)
     assert (session.inserted().state, session.status.tries_left) == (CpsState.NEEDS_PIN, 3)
@@ -33,6 +34,9 @@ def test_cps_session_on_the_real_card(insert_card: InsertCard, pcscd: Pcscd) -> 
     status, message = session.enter_pin(str(CPS["pin"]))
     assert status.state is CpsState.READY
     assert status.tries_left == 3  # a right PIN resets the counter
+    # pcscd powers an unused card off after a grace period, which would forget the PIN:
+    # the session holds its connection, so the pharmacist stays authenticated
+    time.sleep(3)
     practitioner = session.practitioner()  # asks the card again: still verified
     assert practitioner is not None
     assert practitioner.national_id == CPS["national_id"]
@@ -43,15 +47,19 @@ def test_cps_session_on_the_real_card(insert_card: InsertCard, pcscd: Pcscd) -> 
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Path]:
-    """A sandbox DMP service and a kiosk config pointing at it (certificates, ledger,
-    pharmacist code hash, spool)."""
+def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
     server = SandboxServer(tmp_path / "sandbox", port=0).start()
     try:
-        yield demo_config(tmp_path, server.url, server.pki.root, tmp_path / "out")
+        yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def site(tmp_path: Path, sandbox: SandboxServer) -> Path:
+    """A kiosk config for the sandbox (certificates, ledger, pharmacist code hash, spool)."""
+    return demo_config(tmp_path, sandbox.url, sandbox.pki.root, tmp_path / "out")
 
 
 def plan(tmp_path: Path, **extra: object) -> Path:
@@ -97,6 +105,44 @@ def test_without_the_cps_pin_nothing_is_sent_and_the_patient_is_told(
     assert summary["screens"][-2:] == ["error", "welcome"]
     assert "no pharmacist CPS is ready" in result.stderr
     assert summary["ledger_entry"] is None  # nothing recorded, nothing owed
+
+
+def test_an_act_left_pending_by_a_crash_is_resolved_once_the_pin_is_typed(
+    site: Path, sandbox: SandboxServer, insert_card: InsertCard, tmp_path: Path
+) -> None:
+    """The kiosk died after TD1.1 created the DMP and before the ledger heard of it. The
+    next start cannot ask TD0.2 until the pharmacist is authenticated: the act is
+    resolved (confirmed, paid once) as soon as the CPS PIN is typed."""
+    from kiosk.billing.consent import ConsentRecord
+    from kiosk.config import load_config
+    from kiosk.device import open_ledger
+    from kiosk.dmp.models import Consent
+    from kiosk.dmp.setup import sandbox_client
+    from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
+    from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
+
+    cps = cps_from_profile(CPS)[0]
+    session = sandbox_client(sandbox).session(practitioner_from_cps(cps))
+    identity = session.certified_identity(traits_from_vitale(vitale_from_profile(MARTIN), 0))
+    ledger = open_ledger(load_config(site))
+    consent = ConsentRecord("v", "ab" * 32, True, True, True, False, "fr", cps.rpps)
+    ledger.begin("DMP_OPEN", cps.rpps, identity.ins, consent)
+    session.create(identity, Consent(True))
+    ledger.close()
+    assert (
+        json.loads(run_kiosk("ledger", "report", "--config", str(site), "--json").stdout)["pending"]
+        == 1
+    )
+    insert_card(CPS, slot=1)
+    insert_card(MARTIN, slot=0)
+    refusal = json.loads((CARDS.parent / "journeys" / "refusal.json").read_text())
+    journey = tmp_path / "refusal-with-pin.json"
+    journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"]}))
+    result = kiosk_run(site, journey, tmp_path / "shots")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(run_kiosk("ledger", "report", "--config", str(site), "--json").stdout)
+    assert (report["pending"], report["openings"], report["refused"]) == (0, 1, 1)
+    assert report["amount_due_cents"] == 100
 
 
 @pytest.mark.parametrize(

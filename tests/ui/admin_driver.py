@@ -30,7 +30,7 @@ def main(work: Path) -> None:
     from kiosk.billing.consent import ConsentRecord
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
-    from kiosk.cps_session import CpsSession, pcsc_cps_reader
+    from kiosk.cps_session import pcsc_cps_session
     from kiosk.demo import DEMO_CPS
     from kiosk.dmp.client import DmpClient
     from kiosk.dmp.sandbox.pki import ensure_pki
@@ -43,7 +43,7 @@ def main(work: Path) -> None:
     from kiosk.screens.admin import ADMIN, AdminKey
 
     cps_card = VpcdCard(load_emulator(DEMO_CPS), slot_port(1)).insert()
-    cps = CpsSession(pcsc_cps_reader())
+    cps = pcsc_cps_session()
     cps.inserted()  # what the card monitor does when the CPS arrives
     state = work / "state"
     ledger = Ledger(state / "ledger.db", load_or_create_keys(state, "kiosk-ui"))

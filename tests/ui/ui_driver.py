@@ -576,9 +576,11 @@ class Kiosk:
     practitioner: Any
     outcomes: list[str]
     receipts: Path
+    printer: Any
 
     def close(self) -> None:
         self.journey.close()
+        self.printer.close()  # receipts print in the background: wait for them
         self.ledger.close()
         self.server.shutdown()
         self.server.server_close()
@@ -608,7 +610,7 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
     from kiosk.config import Config, KioskConfig
-    from kiosk.device import patient_reader, receipt_printer
+    from kiosk.device import patient_reader, print_callback, receipt_printer
     from kiosk.dmp.sandbox.pki import load_pharmacy
     from kiosk.dmp.sandbox.server import SandboxServer
     from kiosk.dmp.setup import sandbox_client
@@ -624,6 +626,7 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
 
     outcomes: list[str] = []
     site = KioskConfig(pharmacy_name=load_pharmacy(server.pki.root).name, spool=str(receipts))
+    printer = receipt_printer(Config(kiosk=site))
     services = Services(
         read_vitale=patient_reader(Config()),
         client=Lazy.of(client),
@@ -631,12 +634,12 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
         practitioner=lambda: practitioner,
         rpps=lambda: cps.rpps,
         pharmacist_code_ok=pharmacist_code_checker(CODE),
-        print_receipt=receipt_printer(Config(kiosk=site)),
+        print_receipt=print_callback(printer),
     )
     journey = Journey(
         services, on_finished=lambda outcome: outcomes.append(outcome.value), today=lambda: TODAY
     )
-    return Kiosk(server, client, ledger, journey, practitioner, outcomes, receipts)
+    return Kiosk(server, client, ledger, journey, practitioner, outcomes, receipts, printer)
 
 
 def wait_slot(present: bool, timeout: float = 5) -> None:
@@ -858,10 +861,11 @@ def scenario_autopilot(
     from kivy.clock import Clock
 
     from kiosk.app import KioskApp
-    from kiosk.autopilot import Autopilot, Plan
+    from kiosk.autopilot import Autopilot
     from kiosk.card_events import PatientCardEvents
     from kiosk.hardware.pcsc import CardMonitor
     from kiosk.hardware.pcscd import ensure_pcscd
+    from kiosk.plan import Plan
 
     daemon = ensure_pcscd()
     stage = Stage()

@@ -45,7 +45,7 @@ class ScriptedCps:
 
 
 def test_insert_wrong_pin_then_right_pin() -> None:
-    card, seen = ScriptedCps(), []
+    card, seen = ScriptedCps(), list[CpsStatus]()
     session = CpsSession(card, seen.append)
     assert session.inserted() == CpsStatus(CpsState.NEEDS_PIN, 3)
     assert session.practitioner() is None
@@ -119,7 +119,12 @@ def test_every_state_has_a_french_line_without_the_pin(state: CpsState) -> None:
 
 def test_lazy_builds_once_and_only_when_asked() -> None:
     calls: list[int] = []
-    lazy = Lazy(lambda: calls.append(1) or len(calls))
+
+    def build() -> int:
+        calls.append(1)
+        return len(calls)
+
+    lazy = Lazy(build)
     assert not lazy.built
     assert calls == []
     assert lazy() == 1
