@@ -48,6 +48,10 @@ if TYPE_CHECKING:  # loaded on first use, after the welcome screen is up (warm_u
     from kiosk.dmp.client import DmpClient, DmpSession
 
 log = logging.getLogger(__name__)
+LEDGER_DOWN = (
+    "La borne ne peut pas enregistrer l'ouverture pour le moment : rien n'a été envoyé. "
+    "Adressez-vous au pharmacien."
+)
 
 
 @dataclass
@@ -226,9 +230,14 @@ class Journey:
         ledger.finish(act, ALREADY_EXISTED)
 
     def _record_refusal(self) -> None:
-        self.services.ledger().record_refusal(
-            DMP_OPEN, self.services.rpps(), self._consent_record(f.Choices(), self.flow.language)
-        )
+        try:
+            self.services.ledger().record_refusal(
+                DMP_OPEN,
+                self.services.rpps(),
+                self._consent_record(f.Choices(), self.flow.language),
+            )
+        except Exception:  # the patient's refusal stands; only its record is missing
+            log.exception("the ledger could not record a refusal")
 
     def _open_dmp(self, generation: int, *args: object) -> None:
         _index, choices, guardian_role, reactivate = args
@@ -245,7 +254,12 @@ class Journey:
             guardian = Guardian(holder.last_name, holder.first_name, str(guardian_role))
         consent = self._consent_record(choices, self.flow.language)
         code = DMP_REACTIVATE if reactivate else DMP_OPEN
-        act = self.services.ledger().begin(code, self.services.rpps(), identity.ins, consent)
+        try:
+            act = self.services.ledger().begin(code, self.services.rpps(), identity.ins, consent)
+        except Exception:  # disk full, file damaged…: nothing may be created unrecorded
+            log.exception("the ledger could not record the act: no DMP call made")
+            self.flow, _ = f.step(self.flow, f.DmpFailed(LEDGER_DOWN))
+            return
         contact = (
             Contact(choices.mobile, choices.email) if choices.mobile or choices.email else None
         )

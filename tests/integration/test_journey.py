@@ -231,3 +231,24 @@ def test_creation_timeout_shows_an_error_and_records_a_failure(
         assert h.ledger.verify().ok
     finally:
         h.close()
+
+
+def test_a_ledger_that_cannot_record_means_no_dmp_call(
+    harness: Harness, insert_card: InsertCard
+) -> None:
+    """Nothing is created that the ledger did not record first: with the ledger gone
+    (disk full, file damaged: here, its connection closed), the patient is told and the
+    DMP service never hears of a creation."""
+    start(harness, insert_card, 0)
+    harness.wait(f.Screen.INFORMATION)
+    harness.tap("next")
+    harness.tap("toggle", "consent")
+    harness.tap("next")
+    harness.wait(f.Screen.CONTACT)
+    harness.tap("skip")
+    harness.wait(f.Screen.ATTESTATION)
+    harness.ledger.close()
+    harness.tap("attest", CODE)
+    error = harness.wait(f.Screen.ERROR)
+    assert "rien n'a été envoyé" in error.message
+    assert harness.server.store.list() == []
