@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
-QUIET = ("signxml", "urllib3", "requests", "kivy", "PIL", "fpdf", "fontTools")
+QUIET = ("signxml", "kivy", "PIL", "fpdf", "fontTools")
 
 
 def setup_logging(level: int = logging.INFO) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import shutil
-import ssl
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +31,7 @@ from kiosk.dmp.sandbox.pki import (
     write_pem,
 )
 from kiosk.dmp.soap import build_envelope, fault_of, parse_envelope
-from kiosk.dmp.transport import HttpsTransport, _PinnedAdapter
+from kiosk.dmp.transport import HttpsTransport, pinned_context
 from kiosk.dmp.vihf import NS_DS, NS_SAML, Practitioner, VihfError, VihfSigner, verify_vihf
 from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     PHARMACIST,
@@ -55,12 +54,7 @@ class NoCertificateTransport(HttpsTransport):
     """HttpsTransport that presents no client certificate (same TLS policy otherwise)."""
 
     def __init__(self, ca: Path) -> None:
-        context = ssl.create_default_context(cafile=str(ca))
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        self._session = requests.Session()
-        self._session.trust_env = False
-        self._session.mount("https://", _PinnedAdapter(context))
-        self._session.verify = str(ca)
+        self._start(pinned_context(ca))
 
 
 def expired_client_certificate(pki: PkiPaths, where: Path) -> tuple[Path, Path]:

@@ -1,4 +1,5 @@
-"""A server that trickles its answer cannot hold the client past its deadline."""
+"""A server that trickles its answer, body or headers, cannot hold the client past its
+deadline."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from kiosk.dmp.errors import DmpTimeout
 from kiosk.dmp.sandbox.pki import ensure_pki
 from kiosk.dmp.transport import HttpsTransport
 
+# what the server sends at once; then one more byte every 50 ms
+START = {
+    "body": b"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\n"
+    b"Content-Length: 100000\r\n\r\n",
+    "headers": b"HTTP/1.1 200 OK\r\nX-Slow: ",
+}
 
-def test_trickled_answer_times_out_at_the_deadline(tmp_path: Path) -> None:
+
+@pytest.mark.parametrize("part", list(START))
+def test_trickled_answer_times_out_at_the_deadline(tmp_path: Path, part: str) -> None:
     pki = ensure_pki(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca))
     context.verify_mode = ssl.CERT_REQUIRED
@@ -28,12 +37,9 @@ def test_trickled_answer_times_out_at_the_deadline(tmp_path: Path) -> None:
         raw, _ = listener.accept()
         with context.wrap_socket(raw, server_side=True) as conn:
             conn.recv(65536)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\n"
-                b"Content-Length: 100000\r\n\r\n"
-            )
+            conn.sendall(START[part])
             while not stop.is_set():  # one byte every 50 ms: each read is "fast enough"
-                conn.sendall(b" ")
+                conn.sendall(b"a")
                 time.sleep(0.05)
 
     thread = threading.Thread(target=serve, daemon=True)

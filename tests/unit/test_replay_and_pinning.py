@@ -40,14 +40,16 @@ def test_transport_ignores_ca_bundles_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server whose certificate comes from another CA is refused even when the
-    environment points requests at a bundle that trusts it. (The client certificate is
-    one that server accepts, so only server verification can make the call fail.)"""
+    environment points requests, curl or OpenSSL at a bundle that trusts it. (The client
+    certificate is one that server accepts, so only server verification can make the call
+    fail.)"""
     ours = ensure_pki(tmp_path / "ours")
     server = SandboxServer(tmp_path / "theirs", port=0).start()  # another PKI
     try:
         theirs = server.pki
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(theirs.ca))
         monkeypatch.setenv("CURL_CA_BUNDLE", str(theirs.ca))
+        monkeypatch.setenv("SSL_CERT_FILE", str(theirs.ca))  # OpenSSL's default store
         transport = HttpsTransport(ours.ca, theirs.auth, theirs.auth_key)  # pinned: our CA
         with pytest.raises(DmpAuthenticationError, match="certificate verify failed"):
             transport.post(server.url + "/patients", b"<x/>", timeout=5)
