@@ -19,6 +19,7 @@ from lxml import etree
 
 from kiosk.dmp import messages as m
 from kiosk.dmp.errors import DmpAuthenticationError, DmpRejected
+from kiosk.dmp.models import Practitioner
 from kiosk.dmp.sandbox.pki import (
     PkiPaths,
     _name,
@@ -32,7 +33,7 @@ from kiosk.dmp.sandbox.pki import (
 )
 from kiosk.dmp.soap import build_envelope, fault_of, parse_envelope
 from kiosk.dmp.transport import HttpsTransport, pinned_context
-from kiosk.dmp.vihf import NS_DS, NS_SAML, Practitioner, VihfError, VihfSigner, verify_vihf
+from kiosk.dmp.vihf import NS_DS, NS_SAML, VihfError, VihfSigner, verify_vihf
 from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     PHARMACIST,
     DmpClients,
