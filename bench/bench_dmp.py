@@ -11,7 +11,7 @@ minimal mutual-TLS HTTP server (``http.server`` + ``ssl``, same certificates, sa
   exclusive-C14N bytes, interleaved. The ratio is the XML overhead. Target: median
   ≤ 20 ms.
 - ``status_latency``: ``session.status`` through ``HttpsTransport`` to the sandbox vs a
-  bare ``requests`` POST of the same envelope bytes to the echo server (keep-alive on
+  bare ``http.client`` POST of the same envelope bytes to the echo server (keep-alive on
   both), interleaved. The ratio is what SOAP, VIHF and the sandbox add to TLS + HTTP.
 - ``throughput``: 8 client threads, each with its own client, session and TLS
   connection, for a fixed time: TD0.2 status, TD0.0 identity (which also certifies the
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import math
 import os
@@ -38,8 +39,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
@@ -148,30 +149,28 @@ class EchoServer(ThreadingHTTPServer):
 
 
 class BarePoster:
-    """The floor client: a plain ``requests`` session with the pharmacy certificate."""
+    """The floor client: one kept-alive ``http.client.HTTPSConnection`` with the
+    pharmacy certificate and the sandbox CA, posting fixed bytes (no SOAP, no VIHF)."""
 
     def __init__(self, pki: PkiPaths, url: str, payload: bytes) -> None:
-        self.session = requests.Session()
-        # Per call, not on the session: REQUESTS_CA_BUNDLE in the environment would win
-        # over ``session.verify``.
-        self.cert = (str(pki.auth), str(pki.auth_key))
-        self.ca = str(pki.ca)
-        self.url, self.payload = url, payload
+        context = ssl.create_default_context(cafile=str(pki.ca))
+        context.load_cert_chain(str(pki.auth), str(pki.auth_key))
+        parts = urlsplit(url)
+        self.connection = http.client.HTTPSConnection(
+            parts.hostname or "127.0.0.1", parts.port, context=context, timeout=10
+        )
+        self.path, self.payload = parts.path or "/", payload
 
     def post(self) -> None:
-        response = self.session.post(
-            self.url,
-            data=self.payload,
-            headers={"Content-Type": CONTENT_TYPE},
-            timeout=10,
-            verify=self.ca,
-            cert=self.cert,
+        self.connection.request(
+            "POST", self.path, body=self.payload, headers={"Content-Type": CONTENT_TYPE}
         )
-        assert response.status_code == 200
-        assert response.content
+        response = self.connection.getresponse()
+        assert response.status == 200
+        assert response.read()
 
     def close(self) -> None:
-        self.session.close()
+        self.connection.close()
 
 
 # --- 1. VIHF signing + envelope ----------------------------------------------------------
@@ -230,7 +229,7 @@ def bench_latency(
     o, f = summary(ours), summary(floor)
     return {
         "ours_td02_status": o,
-        "floor_bare_requests_post_mtls_echo": f,
+        "floor_bare_http_client_post_mtls_echo": f,
         "request_bytes": len(bare.payload),
         "ratio_median": ratio(o, f),
         "ratio_p99": ratio(o, f, "p99_ms"),

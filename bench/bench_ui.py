@@ -596,6 +596,7 @@ def bench_journeys(n: int, pki: Path, work: Path) -> dict[str, Any]:
             sandbox.close()
         runs.append(journey_accounting(child.result))
         runs[-1]["peak_rss_mib"] = round(child.peak_rss_mb, 1)
+        runs[-1]["rss_after_journey_mib"] = child.result["phases"][-1][2]  # VmRSS at exit
     best = sorted(runs, key=lambda j: j["overhead_s"])[len(runs) // 2]
     return {
         "median_run": best,
