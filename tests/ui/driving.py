@@ -42,6 +42,7 @@ def run_driver(*args: str, timeout: float = 60) -> dict[str, Any]:
     assert lines, f"ui_driver printed nothing\n{log}"
     data: dict[str, Any] = json.loads(lines[-1])
     assert data["error"] is None, f"{data['error']}\n{log}"
+    data["log"] = log  # shown by an assertion on the result that fails
     return data
 
 

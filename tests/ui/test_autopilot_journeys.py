@@ -54,7 +54,7 @@ def test_a_closed_dmp_is_reactivated(pcscd: Pcscd, tmp_path: Path) -> None:
         "pharmacist_code": "2468", "language": "en",
     }))  # fmt: skip
     out = tmp_path / "out"
-    run = autopilot(pcscd, plan, out, "--seed-closed", str(MOUSSA))
+    run = autopilot(pcscd, plan, out, "--seed", f"{MOUSSA}=closed")
     assert run["outcome"] == "reactivated", run
     assert "closed" in run["screens"]
     assert "information" in run["screens"]
@@ -105,3 +105,21 @@ def test_web_access_refused_by_the_service_still_opens_the_dmp(
     assert not any("sont imprimés sur papier" in text for text in run["texts_seen"])
     text = receipt_text(out)
     assert "Mot de passe" not in text
+
+
+def test_a_dmp_that_already_exists_is_shown_not_created_nor_paid(
+    pcscd: Pcscd, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run = autopilot(pcscd, JOURNEYS / "holder-creates.json", out, "--seed", "0=active")
+    assert run["outcome"] == "already_exists", run
+    assert run["screens"][-2:] == ["already_exists", "welcome"]
+    for screen in ("information", "consent", "attestation", "creating"):
+        assert screen not in run["screens"]
+    assert len(run["dmps"]) == 1  # the seeded one, untouched
+    assert run["ledger_last_act"] == {
+        "act_code": "DMP_OPEN", "status": "already_existed", "amount_cents": 0,
+    }  # fmt: skip
+    assert run["ledger_ok"] is True
+    assert not list((out / "receipts").glob("*.pdf"))  # nothing to acknowledge
+    assert_screenshots(run, out)

@@ -856,8 +856,9 @@ def scenario_pull(out: Path) -> dict[str, Any]:
 
 
 def scenario_autopilot(
-    plan_path: Path, out: Path, seed_closed: int | None, faults: list[str]
+    plan_path: Path, out: Path, seed: str | None, faults: list[str]
 ) -> dict[str, Any]:
+    """``seed``: ``INDEX=closed|active``, that beneficiary's DMP already in the sandbox."""
     from kivy.clock import Clock
 
     from kiosk.app import KioskApp
@@ -876,9 +877,10 @@ def scenario_autopilot(
         for fault in faults:  # OP=KIND, as `kiosk dmp sandbox --fault`
             operation, kind = fault.split("=")
             kiosk.server.faults[operation] = kind
-        if seed_closed is not None:
-            seeded = kiosk.ins_of(seed_closed)
-            kiosk.server.store.seed([{"ins": seeded, "status": "closed"}])
+        if seed is not None:
+            index, status = seed.split("=")
+            seeded = kiosk.ins_of(int(index))
+            kiosk.server.store.seed([{"ins": seeded, "status": status}])
         app = KioskApp(kiosk.journey, on_rendered=stage.rendered, size=(WIDTH, HEIGHT))
         stage.app = app
 
@@ -930,7 +932,7 @@ def main(argv: list[str]) -> int:
     auto = sub.add_parser("autopilot")
     auto.add_argument("plan", type=Path)
     auto.add_argument("out", type=Path)
-    auto.add_argument("--seed-closed", type=int, default=None)
+    auto.add_argument("--seed", default=None, help="INDEX=closed|active")
     auto.add_argument("--fault", action="append", default=[])
     args = parser.parse_args(argv)
     if args.scenario == "shots":
@@ -945,7 +947,7 @@ def main(argv: list[str]) -> int:
         elif args.scenario == "pull":
             result = scenario_pull(args.out)
         else:
-            result = scenario_autopilot(args.plan, args.out, args.seed_closed, args.fault)
+            result = scenario_autopilot(args.plan, args.out, args.seed, args.fault)
     except BaseException:  # noqa: BLE001 - reported in the JSON line
         result = {"error": traceback.format_exc()}
     finally:
