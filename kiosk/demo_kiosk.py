@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from kiosk.hardware.pcscd import ensure_pcscd
 JOURNEYS_DIR = CARDS_DIR.parent / "journeys"
 DEFAULT_PLAN = JOURNEYS_DIR / "holder-creates.json"
 DEMO_PHARMACIST_CODE = "2468"
+PATIENT_ARRIVES = 1.0  # seconds after the kiosk is ready
 
 
 @dataclass
@@ -49,15 +51,22 @@ def run_kiosk_demo(options: DemoOptions) -> dict[str, Any] | None:
         with (
             tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp,
             VpcdCard(load_emulator(options.cps), slot_port(1)),
-            VpcdCard(load_emulator(options.vitale), slot_port(0)),
         ):
+            vitale = VpcdCard(load_emulator(options.vitale), slot_port(0))
+            # the demo's patient walks up a moment after the kiosk is ready
+            arrive = threading.Timer(PATIENT_ARRIVES, vitale.insert)
+            arrive.daemon = True
             server = SandboxServer(Path(tmp) / "sandbox", port=0).start()
             try:
                 out = options.shots if options.shots else Path(tmp)
                 config = load_config(demo_config(Path(tmp), server.url, server.pki.root, out))
-                run = RunOptions(options.autopilot, options.shots, options.size, cps_pin=pin)
+                run = RunOptions(
+                    options.autopilot, options.shots, options.size, pin, when_ready=arrive.start
+                )
                 return run_device(config, run)
             finally:
+                arrive.cancel()
+                vitale.pull()
                 server.shutdown()
                 server.server_close()
     finally:

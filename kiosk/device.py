@@ -51,6 +51,7 @@ class RunOptions:
     shots: Path | None = None
     size: tuple[int, int] | None = None  # None: the display's own size, full screen
     cps_pin: str | None = None  # the demo's pharmacist types this PIN; never on a device
+    when_ready: Callable[[], None] | None = None  # services up (the demo's patient arrives)
 
 
 def check_config(config: Config) -> None:
@@ -166,7 +167,7 @@ class DeviceKiosk:
         """Called on the first frame: cards, ledger, DMP client, recovery."""
         from kiosk.hardware.pcsc import CardMonitor
 
-        self.journey.warm_up()
+        self.journey.warm_up(then=self.options.when_ready)
         events = PatientCardEvents(self.journey.dispatch, self._cps_event)
         self.monitor = CardMonitor(events).start()
         self.started.set()

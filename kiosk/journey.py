@@ -314,9 +314,10 @@ class Journey:
 
     # -- start-up ---------------------------------------------------------------------------
 
-    def warm_up(self) -> None:
+    def warm_up(self, then: Callable[[], None] | None = None) -> None:
         """Load the ledger and the DMP client on the worker, then finish what a crash
-        left pending. Queued first, so a card read submitted meanwhile waits for it."""
+        left pending, then call ``then`` (on the worker). Queued first, so a card read
+        submitted meanwhile waits for it."""
 
         def work() -> None:
             try:
@@ -325,6 +326,8 @@ class Journey:
                 self.recover()
             except Exception:  # logged; each journey then reports the service as down
                 log.exception("kiosk services failed to start")
+            if then is not None:
+                then()
 
         self._worker.submit(work)
 

@@ -878,9 +878,9 @@ def scenario_autopilot(
             operation, kind = fault.split("=")
             kiosk.server.faults[operation] = kind
         if seed is not None:
-            index, status = seed.split("=")
+            index, state = seed.split("=")
             seeded = kiosk.ins_of(int(index))
-            kiosk.server.store.seed([{"ins": seeded, "status": status}])
+            kiosk.server.store.seed([{"ins": seeded, "status": state}])
         app = KioskApp(kiosk.journey, on_rendered=stage.rendered, size=(WIDTH, HEIGHT))
         stage.app = app
 
