@@ -39,6 +39,11 @@ class AdminFigures:
     by_month: list[tuple[str, int]]  # last 12 months: (YYYY-MM, openings)
     pending: int
 
+    @classmethod
+    def unavailable(cls, cps: str) -> AdminFigures:
+        """What the screen shows when the ledger cannot be read: the CPS line only."""
+        return cls(cps, 0, 0, 0, 0, 0, [], 0)
+
 
 @dataclass
 class AdminGate:
@@ -112,6 +117,9 @@ class AdminActions:
                 added += self.ledger().import_payments(parse_payments(path.read_text("utf-8")))
             except (PaymentFileError, LedgerError, UnicodeDecodeError) as exc:
                 return f"{path.name} refusé : {exc}. Rien n'a été importé de ce fichier."
+            except (OSError, sqlite3.Error) as exc:  # the USB key pulled, the ledger damaged
+                kind = type(exc).__name__
+                return f"Import impossible ({kind}) : rien n'a été importé de {path.name}."
         return f"{added} paiement(s) importé(s) depuis {len(files)} fichier(s)."
 
     def export(self, now: dt.datetime | None = None) -> str:
@@ -130,4 +138,6 @@ class AdminActions:
             self.ledger().read(write)
         except OSError as exc:
             return f"Export impossible : {exc.strerror or exc}."
+        except (sqlite3.Error, LedgerError) as exc:
+            return f"Export impossible : registre illisible ({type(exc).__name__})."
         return f"Exporté : {csv_path.name} et {pdf_path.name}."

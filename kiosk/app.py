@@ -22,6 +22,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk import flow as f
+from kiosk.cps_session import ACCEPTED
 from kiosk.journey import Journey
 from kiosk.screens import ADMIN, SCREENS, load_kv
 from kiosk.screens.base import KioskScreen
@@ -31,9 +32,11 @@ if TYPE_CHECKING:  # the admin (ledger reports, exports) loads when first opened
     from kiosk.admin import AdminActions, AdminGate
     from kiosk.screens.admin import AdminScreen
 
+
 log = logging.getLogger(__name__)
 
 
+LEDGER_UNREADABLE = "Registre illisible : appelez le technicien (kiosk ledger verify)."
 LONG_PRESS = 2.0  # seconds on the welcome screen's top-left corner opens the admin
 CORNER_DP = 80
 ADMIN_IDLE = 120.0  # the admin closes itself after two minutes untouched
@@ -168,8 +171,6 @@ class KioskApp(App):  # type: ignore[misc]
     def admin(self, command: str, value: object) -> None:
         """Buttons of the admin screen: open (with the code), close, import, export,
         cps_pin (the CPS PIN typed on the keypad)."""
-        from kiosk.admin import figures as admin_figures
-
         if self.manager is None or self.admin_context is None:
             return
         screen = self.admin_screen()
@@ -197,7 +198,19 @@ class KioskApp(App):  # type: ignore[misc]
         elif command == "cps_pin" and context.enter_cps_pin is not None:
             self._enter_cps_pin(context.enter_cps_pin, str(value))
             return
-        screen.show(admin_figures(context.actions.ledger(), context.cps_state()))
+        self._show_figures(screen, context)
+
+    def _show_figures(self, screen: AdminScreen, context: AdminContext) -> None:
+        from kiosk.admin import AdminFigures
+        from kiosk.admin import figures as admin_figures
+
+        try:
+            figures = admin_figures(context.actions.ledger(), context.cps_state())
+        except Exception:  # a damaged ledger must not take the kiosk down with it
+            log.exception("the admin could not read the ledger")
+            screen.message, screen.message_is_error = LEDGER_UNREADABLE, True
+            figures = AdminFigures.unavailable(context.cps_state())
+        screen.show(figures)
 
     def _enter_cps_pin(self, enter: Callable[[str], str], pin: str) -> None:
         """The VERIFY runs on a thread (a card may take a while); the answer comes back
@@ -206,21 +219,22 @@ class KioskApp(App):  # type: ignore[misc]
         screen.message, screen.message_is_error = "Vérification du code CPS…", False
 
         def work() -> None:
-            message = enter(pin)
+            try:
+                message = enter(pin)
+            except Exception:  # the pharmacist must not be left on "Vérification…"
+                log.exception("CPS PIN entry failed")
+                message = "La CPS n'a pas pu être lue. Réessayez."
             Clock.schedule_once(lambda _dt: self._cps_pin_checked(message), 0)
 
         threading.Thread(target=work, name="cps-pin", daemon=True).start()
 
     def _cps_pin_checked(self, message: str) -> None:
-        from kiosk.admin import figures as admin_figures
-
         if self.admin_context is None or self.manager is None:
             return
         screen = self.admin_screen()
-        screen.message, screen.message_is_error = message, message != "Code CPS accepté."
+        screen.message, screen.message_is_error = message, message != ACCEPTED
         if screen.unlocked:
-            context = self.admin_context
-            screen.show(admin_figures(context.actions.ledger(), context.cps_state()))
+            self._show_figures(screen, self.admin_context)
 
     def screen(self, name: f.Screen) -> KioskScreen:
         assert self.manager is not None

@@ -95,6 +95,7 @@ class Autopilot:
     outcome: f.Outcome | None = None
     _acted: set[tuple[object, ...]] = field(default_factory=set)
     _language_set: bool = False
+    _latest: tuple[object, ...] = ()
 
     def __post_init__(self) -> None:
         self.shots.mkdir(parents=True, exist_ok=True)
@@ -109,10 +110,11 @@ class Autopilot:
             number = len(self.screens)
             Clock.schedule_once(lambda _dt: self._shoot(number, flow.screen), STEP_DELAY)
         key = (len(self.screens), flow.screen, flow.language, flow.choices, flow.message)
+        self._latest = key
         if key in self._acted:
             return  # already acted on this very state
         self._acted.add(key)
-        Clock.schedule_once(lambda _dt: self._act(flow, screen), 2 * STEP_DELAY)
+        Clock.schedule_once(lambda _dt: self._act(flow, screen, key), 2 * STEP_DELAY)
 
     def _shoot(self, number: int, screen: f.Screen) -> None:
         target = self.shots / f"{number:02d}-{screen.value}.png"
@@ -120,7 +122,9 @@ class Autopilot:
         if saved:
             shutil.move(saved, target)
 
-    def _act(self, flow: f.Flow, screen: KioskScreen) -> None:
+    def _act(self, flow: f.Flow, screen: KioskScreen, key: tuple[object, ...]) -> None:
+        if key != self._latest:
+            return  # another render came since (e.g. the language switched): it acts
         try:
             self._step(flow, screen)
         except AutopilotError as exc:

@@ -7,6 +7,7 @@ the product adds its own section here.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import math
 import os
@@ -188,13 +189,25 @@ def _kiosk(raw: dict[str, Any], source: str, base: Path | None) -> KioskConfig:
     kiosk = KioskConfig(**raw)
     if kiosk.language not in ("fr", "en"):
         raise ConfigError(f'{source} [kiosk] language: expected "fr" or "en"')
-    code_hash = kiosk.pharmacist_code_hash
-    if code_hash and not (code_hash.startswith("pbkdf2-sha256$") and code_hash.count("$") == 3):
+    if kiosk.pharmacist_code_hash and not _valid_code_hash(kiosk.pharmacist_code_hash):
         raise ConfigError(
             f"{source} [kiosk] pharmacist_code_hash: expected pbkdf2-sha256$ITERATIONS$SALT$HASH"
-            " as `kiosk provision` writes it"
+            " (1,000 to 1,000,000 iterations, base64 salt and hash) as `kiosk provision` writes it"
         )
     return kiosk
+
+
+def _valid_code_hash(text: str) -> bool:
+    """The form :mod:`kiosk.pharmacist_code` writes; the iterations are bounded since the
+    check runs on the UI thread."""
+    parts = text.split("$")
+    if len(parts) != 4 or parts[0] != "pbkdf2-sha256" or not parts[1].isdigit():
+        return False
+    try:
+        salt, digest = (base64.b64decode(part, validate=True) for part in parts[2:])
+    except ValueError:
+        return False
+    return 1_000 <= int(parts[1]) <= 1_000_000 and len(salt) >= 8 and len(digest) == 32
 
 
 def _printer(raw: dict[str, Any], source: str, base: Path | None) -> PrinterConfig:

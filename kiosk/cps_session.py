@@ -27,6 +27,7 @@ from kiosk.hardware.errors import CardError, InvalidPin, PinBlocked, PinRequired
 from kiosk.hardware.roles import Role
 
 log = logging.getLogger(__name__)
+ACCEPTED = "Code CPS accepté."
 
 
 class CpsState(enum.Enum):
@@ -54,8 +55,9 @@ class CpsStatus:
             return "CPS bloquée (3 codes faux) : débloquez-la avec son code PUK"
         if self.state is CpsState.UNREADABLE:
             return "CPS illisible : retirez-la puis réinsérez-la"
-        tries = f"{self.tries_left} essai(s) restant(s)" if self.tries_left is not None else ""
-        return f"CPS insérée : code à saisir ({tries})"
+        if self.tries_left is None:
+            return "CPS insérée : code à saisir"
+        return f"CPS insérée : code à saisir ({self.tries_left} essai(s) restant(s))"
 
 
 # Reads the CPS in the pharmacist's reader: with a PIN (one VERIFY), or without (raises
@@ -85,7 +87,8 @@ class CpsSession:
         self._read = read
         self._release = release
         self._on_change = on_change or (lambda _status: None)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the state
+        self._io = threading.RLock()  # a card exchange and the state it leads to, as one
         self._card: CpsCard | None = None
         self._status = CpsStatus(CpsState.ABSENT)
 
@@ -102,17 +105,22 @@ class CpsSession:
         self._on_change(status)
         return status
 
-    # -- card events (monitor thread) -------------------------------------------------------
+    # -- card events (on the kiosk's CPS worker) --------------------------------------------
 
     def inserted(self) -> CpsStatus:
         """A CPS came in: ask it whether its PIN is entered (costs no try)."""
         return self.refresh()
 
     def removed(self) -> CpsStatus:
-        self._release()
-        return self._set(CpsStatus(CpsState.ABSENT))
+        with self._io:
+            self._release()
+            return self._set(CpsStatus(CpsState.ABSENT))
 
     def refresh(self) -> CpsStatus:
+        with self._io:
+            return self._refresh()
+
+    def _refresh(self) -> CpsStatus:
         try:
             card = self._read(None)
         except PinRequired as exc:
@@ -128,6 +136,10 @@ class CpsSession:
 
     def enter_pin(self, pin: str) -> tuple[CpsStatus, str]:
         """One VERIFY with ``pin``; the new status and the French message to show."""
+        with self._io:
+            return self._enter_pin(pin)
+
+    def _enter_pin(self, pin: str) -> tuple[CpsStatus, str]:
         try:
             check_pin_format(pin)  # a typo costs no try: nothing reaches the card
             card = self._read(pin)
@@ -140,16 +152,21 @@ class CpsSession:
             return self._set(CpsStatus(CpsState.BLOCKED, 0)), "CPS bloquée : code faux 3 fois."
         except CardError as exc:
             log.warning("CPS PIN entry failed: %s", type(exc).__name__)
-            return self.refresh(), exc.patient_message
-        return self._set(_ready(card), card), "Code CPS accepté."
+            status = self._refresh()
+            if status.state is CpsState.ABSENT:
+                return status, "Aucune CPS dans le lecteur du pharmacien."
+            return status, "La CPS n'a pas répondu : retirez-la, réinsérez-la, puis recommencez."
+        return self._set(_ready(card), card), ACCEPTED
 
     def practitioner(self) -> Practitioner | None:
-        """The pharmacist, when the CPS in the reader is still verified (asked anew)."""
-        if self._status.state is not CpsState.READY:
+        """The pharmacist, when the CPS in the reader is verified: asked anew each time
+        (no try spent), since a card reset (pulled, pcscd restarted) forgets the PIN."""
+        if self._status.state in (CpsState.ABSENT, CpsState.BLOCKED):
             return None
-        status = self.refresh()  # a card reset since (pulled, pcscd restarted) forgets the PIN
-        with self._lock:
-            card = self._card
+        with self._io:
+            status = self._refresh()
+            with self._lock:
+                card = self._card
         return practitioner_from_cps(card) if status.state is CpsState.READY and card else None
 
     def rpps(self) -> str:

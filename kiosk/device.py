@@ -1,9 +1,9 @@
 """``kiosk run``: the kiosk on its real parts, wired from the config.
 
-Start-up draws the welcome screen first and loads the rest behind it: the card monitor,
-the ledger, the DMP client (TLS, XML signing) and the recovery of any act a crash left
-pending are started on the first frame, on the journey's worker, so a patient sees the
-kiosk as soon as Kivy can draw it. A card inserted meanwhile is read once that is done
+Start-up draws the welcome screen first and loads the rest behind it: on the first
+frame the card monitor starts, and the ledger, the DMP client (TLS, XML signing) and the
+recovery of any act a crash left pending load on the journey's worker, so a patient sees
+the kiosk as soon as Kivy can draw it. A card inserted meanwhile is read once that is done
 (the worker runs jobs in order); the monitor reports cards already present.
 
 The pharmacist's CPS sits in the second reader; its PIN is typed on the admin screen
@@ -13,10 +13,11 @@ emulated cards and a sandbox, its "pharmacist" typing the demo card's PIN.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,8 +51,9 @@ class RunOptions:
     autopilot: Path | None = None
     shots: Path | None = None
     size: tuple[int, int] | None = None  # None: the display's own size, full screen
-    cps_pin: str | None = None  # the demo's pharmacist types this PIN; never on a device
-    when_ready: Callable[[], None] | None = None  # services up (the demo's patient arrives)
+    cps_pin: str | None = None  # the demo's (or an autopilot plan's) pharmacist types it once
+    # services up and the CPS PIN entered (the demo's patient arrives then)
+    when_ready: Callable[[], None] | None = None
 
 
 def check_config(config: Config) -> None:
@@ -156,10 +158,13 @@ class DeviceKiosk:
         )
         self.services.speak = self.app.speak
         self._cps_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cps")
+        self._state = threading.Lock()
         self._cps_ready = False
+        self._warmed_up = False
         self._auto_pin = options.cps_pin
         self.monitor: CardMonitor | None = None
         self.started = threading.Event()
+        self.ready = threading.Event()  # services up and the pharmacist authenticated
 
     # -- start-up, behind the first frame ------------------------------------------------
 
@@ -167,22 +172,48 @@ class DeviceKiosk:
         """Called on the first frame: cards, ledger, DMP client, recovery."""
         from kiosk.hardware.pcsc import CardMonitor
 
-        self.journey.warm_up(then=self.options.when_ready)
+        self.journey.warm_up(then=self._warm)
         events = PatientCardEvents(self.journey.dispatch, self._cps_event)
         self.monitor = CardMonitor(events).start()
         self.started.set()
 
+    def _warm(self) -> None:
+        with self._state:
+            self._warmed_up = True
+        self._maybe_ready()
+
+    def _maybe_ready(self) -> None:
+        """Once, when the services are up and the CPS is ready: ``options.when_ready``."""
+        with self._state:
+            if self.ready.is_set() or not (self._warmed_up and self._cps_ready):
+                return
+            self.ready.set()
+        if self.options.when_ready is not None:
+            self.options.when_ready()
+
     def _cps_event(self, inserted: bool) -> None:  # monitor thread: card I/O goes elsewhere
-        self._cps_worker.submit(self.cps.inserted if inserted else self.cps.removed)
+        self._cps_job(self.cps.inserted if inserted else self.cps.removed)
+
+    def _cps_job(self, job: Callable[[], object]) -> None:
+        def logged(done: Future[object]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                log.error("CPS job failed: %s", type(done.exception()).__name__)
+
+        with contextlib.suppress(RuntimeError):  # shutting down: the card no longer matters
+            self._cps_worker.submit(job).add_done_callback(logged)
 
     def _cps_changed(self, status: CpsStatus) -> None:
         ready = status.state is CpsState.READY
-        if ready and not self._cps_ready:
+        with self._state:
+            became_ready, self._cps_ready = ready and not self._cps_ready, ready
+            pin = self._auto_pin if status.state is CpsState.NEEDS_PIN else None
+            if pin is not None:
+                self._auto_pin = None  # typed once, as a person would
+        if became_ready:
             self.journey.warm_up()  # acts left uncertain can be resolved now
-        self._cps_ready = ready
-        if status.state is CpsState.NEEDS_PIN and self._auto_pin is not None:
-            pin, self._auto_pin = self._auto_pin, None  # typed once, as a person would
-            self._cps_worker.submit(self.cps.enter_pin, pin)
+            self._maybe_ready()
+        if pin is not None:
+            self._cps_job(lambda: self.cps.enter_pin(pin))
 
     # -- run ------------------------------------------------------------------------------
 
@@ -195,8 +226,9 @@ class DeviceKiosk:
     def close(self) -> None:
         if self.monitor is not None:
             self.monitor.stop()
+        self.journey.close()  # its last job may still ask the CPS: the CPS worker after it
         self._cps_worker.shutdown(wait=True)
-        self.journey.close()
+        self.cps.removed()  # let go of the card
         self.printer.close()  # the last receipt is finished, not cut short
         if self.ledger.built:
             self.ledger().close()

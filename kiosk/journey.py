@@ -82,6 +82,19 @@ class _Remote:
     web_access: WebAccess | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class _Creation:
+    """What the patient chose, carried from the Kivy thread to the worker."""
+
+    session: DmpSession
+    identity: CertifiedIdentity
+    choices: f.Choices
+    language: str
+    guardian: Guardian | None
+    contact: Contact | None
+    reactivate: bool
+
+
 def pharmacist_code_checker(expected: str) -> Callable[[str], bool]:
     def check(code: str) -> bool:
         return hmac.compare_digest(code.encode(), expected.encode())
@@ -140,7 +153,7 @@ class Journey:
             card = self.flow.card
             index = args[0]
             if card is not None and isinstance(index, int):
-                self._submit(lambda: self._check_dmp(card, index), generation)
+                self._submit(lambda: self._check_dmp(card, index, generation), generation)
         elif name == "check_attestation":
             ok = self.services.pharmacist_code_ok(str(args[0]))
             self.flow, more = f.step(self.flow, f.AttestationChecked(ok))
@@ -192,7 +205,7 @@ class Journey:
             raise PharmacistNotReady("no pharmacist CPS is ready (PIN not entered)")
         return self.services.client().session(practitioner)
 
-    def _check_dmp(self, card: VitaleCard, index: int) -> f.Event:
+    def _check_dmp(self, card: VitaleCard, index: int, generation: int) -> f.Event:
         try:
             session = self._session()
             identity = session.certified_identity(traits_from_vitale(card, index))
@@ -201,6 +214,8 @@ class Journey:
             log.warning("DMP check failed: %s", exc.message)
             return f.DmpFailed(exc.patient_message)
         with self._lock:
+            if generation != self._generation:
+                return f.DmpChecked("not_found")  # the patient left: keep nothing, dropped
             self._remote.session, self._remote.identity = session, identity
         if status.state is DmpState.EXISTS:
             self._record_existing(identity)
@@ -211,7 +226,7 @@ class Journey:
             return f.DmpChecked("not_found")
         return f.DmpFailed("Le service DMP n'a pas pu vérifier ce dossier.")
 
-    def _consent_record(self, choices: f.Choices, language: str) -> ConsentRecord:
+    def _consent_record(self, choices: f.Choices, language: str, rpps: str) -> ConsentRecord:
         return ConsentRecord(
             text_version=CONSENT_TEXT_VERSION,
             text_sha256=consent_text_sha256(language),
@@ -220,21 +235,24 @@ class Journey:
             centre15_allowed=choices.centre15,
             web_access=bool(choices.mobile or choices.email),
             language=language,
-            attested_by=self.services.rpps(),
+            attested_by=rpps,
         )
 
     def _record_existing(self, identity: CertifiedIdentity) -> None:
-        ledger = self.services.ledger()
-        act = ledger.begin(DMP_OPEN, self.services.rpps(), identity.ins,
-                           self._consent_record(f.Choices(), self.flow.language))  # fmt: skip
-        ledger.finish(act, ALREADY_EXISTED)
+        """Recorded, unpaid; a ledger failure here is logged, the patient still told."""
+        rpps = self.services.rpps()
+        try:
+            ledger = self.services.ledger()
+            consent = self._consent_record(f.Choices(), self.flow.language, rpps)
+            ledger.finish(ledger.begin(DMP_OPEN, rpps, identity.ins, consent), ALREADY_EXISTED)
+        except Exception:
+            log.exception("the ledger could not record a DMP that already existed")
 
     def _record_refusal(self) -> None:
         try:
+            rpps = self.services.rpps()
             self.services.ledger().record_refusal(
-                DMP_OPEN,
-                self.services.rpps(),
-                self._consent_record(f.Choices(), self.flow.language),
+                DMP_OPEN, rpps, self._consent_record(f.Choices(), self.flow.language, rpps)
             )
         except Exception:  # the patient's refusal stands; only its record is missing
             log.exception("the ledger could not record a refusal")
@@ -252,65 +270,73 @@ class Journey:
             # [A] the legal representative is the card holder presenting the card
             holder = self.flow.card.beneficiaries[0]
             guardian = Guardian(holder.last_name, holder.first_name, str(guardian_role))
-        consent = self._consent_record(choices, self.flow.language)
-        code = DMP_REACTIVATE if reactivate else DMP_OPEN
-        try:
-            act = self.services.ledger().begin(code, self.services.rpps(), identity.ins, consent)
-        except Exception:  # disk full, file damaged…: nothing may be created unrecorded
-            log.exception("the ledger could not record the act: no DMP call made")
-            self.flow, _ = f.step(self.flow, f.DmpFailed(LEDGER_DOWN))
-            return
         contact = (
             Contact(choices.mobile, choices.email) if choices.mobile or choices.email else None
         )
+        request = _Creation(
+            session, identity, choices, self.flow.language, guardian, contact, bool(reactivate)
+        )
+        self._submit(lambda: self._create(request, generation), generation)
 
-        def work() -> f.Event:
-            return self._create(
-                session, identity, choices, guardian, contact, act, bool(reactivate), generation
-            )
-
-        self._submit(work, generation)
-
-    def _create(
-        self,
-        session: DmpSession,
-        identity: CertifiedIdentity,
-        choices: f.Choices,
-        guardian: Guardian | None,
-        contact: Contact | None,
-        act: str,
-        reactivate: bool,
-        generation: int,
-    ) -> f.Event:
-        ledger = self.services.ledger()
+    def _create(self, request: _Creation, generation: int) -> f.Event:
+        """On the worker: the pharmacist is checked and the act recorded ``pending``
+        before TD1.1/TD1.2 is sent, its outcome after; web access (TD1.5a) last."""
+        with self._lock:
+            if generation != self._generation:
+                return f.DmpFailed("")  # the patient left before anything was sent: dropped
+        session, identity = request.session, request.identity
+        practitioner = self.services.practitioner()
+        if practitioner is None or practitioner != session.practitioner:
+            log.warning("the CPS that checked the DMP is no longer ready: no DMP call made")
+            return f.DmpFailed(PharmacistNotReady.patient_message)
+        rpps = self.services.rpps()
+        code = DMP_REACTIVATE if request.reactivate else DMP_OPEN
+        consent_record = self._consent_record(request.choices, request.language, rpps)
+        try:
+            ledger = self.services.ledger()
+            act = ledger.begin(code, rpps, identity.ins, consent_record)
+        except Exception:  # disk full, file damaged…: nothing may be created unrecorded
+            log.exception("the ledger could not record the act: no DMP call made")
+            return f.DmpFailed(LEDGER_DOWN)
+        choices = request.choices
         consent = Consent(choices.consent, choices.bris_de_glace, choices.centre15)
         try:
-            if reactivate:
+            if request.reactivate:
                 session.reactivate(identity, consent)
             else:
-                session.create_or_resolve(identity, consent, guardian)
+                session.create_or_resolve(identity, consent, request.guardian)
         except DmpRejected as exc:
-            ledger.finish(act, FAILED)
+            self._finish(act, FAILED)
             log.warning("DMP creation refused: %s", exc.code)
             return f.DmpFailed(exc.patient_message)
         except DmpError as exc:
             # not created (TD0.2 said so): failed; TD0.2 unanswered too: uncertain, and
             # resolved at the next start-up (recover)
-            ledger.finish(act, FAILED if exc.outcome_known else UNCERTAIN)
+            self._finish(act, FAILED if exc.outcome_known else UNCERTAIN)
             log.warning("DMP creation failed: %s", type(exc).__name__)
             return f.DmpFailed(exc.patient_message)
-        ledger.finish(act, CONFIRMED)
+        self._finish(act, CONFIRMED)
         web_access = None
-        if contact is not None:
+        with self._lock:
+            present = generation == self._generation
+        if request.contact is not None and present:  # nobody left to hand the codes to
             try:
-                web_access = session.create_web_access(identity, contact)
+                web_access = session.create_web_access(identity, request.contact)
             except DmpError as exc:
                 log.warning("web access not created: %s", type(exc).__name__)
         with self._lock:
             if generation == self._generation:  # else the journey was wiped: keep nothing
                 self._remote.web_access = web_access
-        outcome = f.Outcome.REACTIVATED if reactivate else f.Outcome.CREATED
+        outcome = f.Outcome.REACTIVATED if request.reactivate else f.Outcome.CREATED
         return f.DmpDone(outcome, web_access is not None)
+
+    def _finish(self, act: str, status: str) -> None:
+        """The outcome after the call; if the ledger fails now, the act stays pending
+        and the next recovery resolves it with TD0.2."""
+        try:
+            self.services.ledger().finish(act, status)
+        except Exception:
+            log.exception("the ledger could not record an outcome: left pending")
 
     # -- start-up ---------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 RENDER_MODULE = "kiosk.documents.render"
 DEFAULT_TIMEOUT = 20.0  # seconds for the whole child: PDF, then ticket
+SPOOL_KEEP = 15 * 60  # seconds a spooled PDF is kept for the spooler to print it
 DEFAULT_IO_TIMEOUT = 5.0  # seconds for one connect or send to a network printer
 _EXCEPTION_LINE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::|$)")
 _ROOT = Path(kiosk.__file__).resolve().parent.parent  # where the kiosk package is found
@@ -213,10 +215,35 @@ class ReceiptPrinter:
             io_timeout=self.io_timeout,
         )
         with self._lock:
+            self.purge()
             child = self._run(job.to_json().encode("ascii"))
         result = self._result(child)
+        if result.ticket and result.pdf is not None and web_access is not None:
+            # the secrets are on the patient's paper: no copy of them stays on disk
+            result.pdf.unlink(missing_ok=True)
+            result = replace(result, pdf=None)
         self._log(result, child)
         return result
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete spooled receipts older than ``SPOOL_KEEP`` seconds: the spooler that
+        prints them has had its chance, and one may hold web-access secrets."""
+        limit = (now if now is not None else time.time()) - SPOOL_KEEP
+        removed = 0
+        try:
+            entries = list(self.spool.iterdir())
+        except OSError:
+            return 0
+        for path in entries:
+            try:
+                if path.is_file() and path.suffix == ".pdf" and path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            log.info("spool: %d old receipt(s) deleted", removed)
+        return removed
 
     def submit(
         self, outcome: str, language: str, web_access: WebAccess | None

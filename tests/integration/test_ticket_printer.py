@@ -115,14 +115,26 @@ def test_network_ticket_with_web_access(spool: Path) -> None:
     # accents went as CP858 bytes, not as UTF-8
     assert "é".encode("cp858") in data
     assert "é".encode() not in data
-    # the PDF was spooled too, with the same secrets
+    # the secrets are on the patient's paper: no copy of them is left in the spool
+    assert result.pdf is None
+    assert list(spool.glob("*.pdf")) == []
+
+
+def test_spooled_receipts_are_deleted_after_15_minutes(spool: Path) -> None:
+    """Without a ticket printer the PDF waits for the spooler; not for ever (it may hold
+    the web-access secrets)."""
+    printer = ReceiptPrinter(KioskConfig(pharmacy_name="P", spool=str(spool)))
+    result = printer.print_receipt("created", "fr", ACCESS, now=AT)
     assert result.pdf is not None
-    assert result.pdf.parent == spool
-    assert stat.S_IMODE(result.pdf.stat().st_mode) == 0o600
-    text = pdf_text(result.pdf)
-    assert "Accusé de création de votre DMP" in text
-    assert "P123456789" in text
-    assert "s3cr3t-Pw_x-2026" in text
+    assert "s3cr3t-Pw_x-2026" in pdf_text(result.pdf)
+    old = spool / "receipt-old.pdf"
+    old.write_bytes(b"%PDF-1.4")
+    os.utime(old, (time.time() - 16 * 60,) * 2)
+    assert printer.purge() == 1
+    assert not old.exists()
+    assert result.pdf.exists()  # the fresh one stays for the spooler
+    assert printer.purge(now=time.time() + 16 * 60) == 1
+    assert not result.pdf.exists()
 
 
 @pytest.mark.parametrize("width", [24, 32, 64])
@@ -201,7 +213,7 @@ def test_file_printer(spool: Path, tmp_path: Path) -> None:
     result = printer.print_receipt("created", "fr", ACCESS, now=AT)
     assert result.ok
     assert result.ticket
-    assert result.pdf is not None
+    assert result.pdf is None  # the secrets are on the ticket: the PDF copy is gone
     assert stat.S_IMODE(device.stat().st_mode) == 0o600  # the renderer's files are private
     ticket = decode(device.read_bytes())  # write-only: no status query
     assert_ticket_shape(ticket, 32)

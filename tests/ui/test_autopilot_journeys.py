@@ -55,7 +55,7 @@ def test_a_closed_dmp_is_reactivated(pcscd: Pcscd, tmp_path: Path) -> None:
     }))  # fmt: skip
     out = tmp_path / "out"
     run = autopilot(pcscd, plan, out, "--seed", f"{MOUSSA}=closed")
-    assert run["outcome"] == "reactivated", run
+    assert run["outcome"] == "reactivated", run["log"]
     assert "closed" in run["screens"]
     assert "information" in run["screens"]
     assert run["screens"][-1] == "welcome"
@@ -112,7 +112,7 @@ def test_a_dmp_that_already_exists_is_shown_not_created_nor_paid(
 ) -> None:
     out = tmp_path / "out"
     run = autopilot(pcscd, JOURNEYS / "holder-creates.json", out, "--seed", "0=active")
-    assert run["outcome"] == "already_exists", run
+    assert run["outcome"] == "already_exists", run["log"]
     assert run["screens"][-2:] == ["already_exists", "welcome"]
     for screen in ("information", "consent", "attestation", "creating"):
         assert screen not in run["screens"]

@@ -10,7 +10,7 @@ import pytest
 
 from kiosk.cps_session import CpsSession, CpsState, CpsStatus
 from kiosk.hardware.cards import CpsCard, cps_from_profile
-from kiosk.hardware.errors import NoCard, PinBlocked, PinRequired, PinWrong
+from kiosk.hardware.errors import MuteCard, NoCard, PinBlocked, PinRequired, PinWrong
 from kiosk.lazy import Lazy
 from tests.conftest import load_profile
 
@@ -22,8 +22,11 @@ class ScriptedCps:
 
     def __init__(self) -> None:
         self.tries, self.verified, self.present, self.verifies = 3, False, True, 0
+        self.mute = False
 
     def __call__(self, pin: str | None) -> CpsCard:
+        if self.mute:
+            raise MuteCard("the CPS does not answer")
         if not self.present:
             raise NoCard("no CPS in any reader")
         if pin is None:
@@ -61,7 +64,10 @@ def test_insert_wrong_pin_then_right_pin() -> None:
     assert practitioner is not None
     assert practitioner.national_id == CARD.national_id
     assert session.rpps() == CARD.rpps
-    assert [s.state for s in seen][:3] == [CpsState.NEEDS_PIN] * 2 + [CpsState.READY]
+    changes = [b for a, b in zip([None, *seen], seen, strict=False) if a != b]
+    assert [(c.state, c.tries_left) for c in changes] == [
+        (CpsState.NEEDS_PIN, 3), (CpsState.NEEDS_PIN, 2), (CpsState.READY, 3),
+    ]  # fmt: skip
 
 
 def test_three_wrong_pins_block_and_say_so() -> None:
@@ -147,3 +153,16 @@ def test_lazy_retries_a_failed_build() -> None:
     with pytest.raises(OSError, match="disk"):
         lazy()
     assert lazy() == 7
+
+
+def test_a_mute_card_is_asked_again_at_the_next_journey() -> None:
+    """UNREADABLE is not final: the next journey's check asks the card again."""
+    card = ScriptedCps()
+    session = CpsSession(card)
+    session.inserted()
+    session.enter_pin("1234")
+    card.mute = True
+    assert session.practitioner() is None
+    assert session.status.state is CpsState.UNREADABLE
+    card.mute = False
+    assert session.practitioner() is not None

@@ -36,5 +36,7 @@ def test_the_config_takes_only_a_hash() -> None:
     stored = hash_code("2468")
     config = parse_config({"kiosk": {"pharmacist_code_hash": stored}})
     assert code_matches("2468", config.kiosk.pharmacist_code_hash)
-    with pytest.raises(ConfigError, match="pharmacist_code_hash: expected pbkdf2-sha256"):
-        parse_config({"kiosk": {"pharmacist_code_hash": "2468"}})
+    for bad in ("2468", "pbkdf2-sha256$x$AA==$AA==", stored.replace("$20000$", "$99999999$"),
+                stored[:-4] + "!!!=", stored.replace("pbkdf2-sha256", "md5")):  # fmt: skip
+        with pytest.raises(ConfigError, match="pharmacist_code_hash: expected pbkdf2-sha256"):
+            parse_config({"kiosk": {"pharmacist_code_hash": bad}})
