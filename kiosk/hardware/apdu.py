@@ -119,9 +119,11 @@ class Channel(Protocol):
 
 
 def transmit(channel: Channel, apdu: Apdu) -> Response:
-    """Send ``apdu``, following ``61xx`` (GET RESPONSE) and ``6Cxx`` (wrong Le)."""
+    """Send ``apdu``, following ``61xx`` (GET RESPONSE) and ``6Cxx`` (wrong Le). A
+    command carrying data is never sent twice (a VERIFY would spend a second PIN try):
+    ``6Cxx`` is re-sent only for commands without data (case 1/2)."""
     response = Response.parse(channel.transmit_raw(apdu.to_bytes()))
-    if response.sw >> 8 == 0x6C:
+    if response.sw >> 8 == 0x6C and not apdu.data:
         fixed = Apdu(apdu.cla, apdu.ins, apdu.p1, apdu.p2, apdu.data, response.sw & 0xFF or 256)
         response = Response.parse(channel.transmit_raw(fixed.to_bytes()))
     data = response.data

@@ -19,7 +19,15 @@ from typing import TypeVar
 from kiosk.hardware.apdu import ApduError
 from kiosk.hardware.cards import CpsCard
 from kiosk.hardware.cps import read_cps
-from kiosk.hardware.errors import CardError, CardRemoved, MalformedCardData, MuteCard, NoCard
+from kiosk.hardware.errors import (
+    CardError,
+    CardRemoved,
+    MalformedCardData,
+    MuteCard,
+    NoCard,
+    PcscUnavailable,
+    ReaderNotFound,
+)
 from kiosk.hardware.pcsc import CardConnection, PcscContext
 from kiosk.hardware.reading import resolve_reader
 from kiosk.hardware.roles import Role
@@ -63,8 +71,8 @@ class CpsLink:
             return self._within_deadline(lambda: read_cps(connection, pin))
         except ApduError as exc:
             raise MalformedCardData(f"the CPS broke the APDU protocol: {exc}") from None
-        except NoCard:
-            self._release()
+        except (PcscUnavailable, ReaderNotFound):
+            self._release()  # pcscd restarted or the reader unplugged: a new context next
             raise
 
     def _connect(self) -> CardConnection:
@@ -98,18 +106,27 @@ class CpsLink:
 
     def _within_deadline(self, work: Callable[[], T]) -> T:
         outcome: dict[str, object] = {}
+        abandoned = threading.Event()
+        connection, context = self._connection, self._context
 
         def run() -> None:
             try:
                 outcome["value"] = work()
             except Exception as exc:  # noqa: BLE001 - re-raised on the caller's thread
                 outcome["error"] = exc
+            if abandoned.is_set():  # the caller gave up on this connection: close it now
+                if connection is not None:
+                    connection.close()
+                if context is not None:
+                    context.close()
 
         worker = threading.Thread(target=run, name="cps-read", daemon=True)
         worker.start()
         worker.join(self._deadline)
         if worker.is_alive():
-            # the connection is stuck in SCardTransmit: forget it, a new one is made next
+            # stuck in SCardTransmit: a new connection next time, this one closed when
+            # the card finally answers or goes
+            abandoned.set()
             self._connection = self._context = None
             raise MuteCard(f"the CPS did not answer within {self._deadline:g} s")
         if "error" in outcome:

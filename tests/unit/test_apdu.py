@@ -204,6 +204,14 @@ def test_transmit_resends_with_the_le_given_by_6cxx() -> None:
     assert channel.sent == [bytes.fromhex("00B0010200"), bytes.fromhex("00B0010210")]
 
 
+def test_a_command_with_data_is_never_sent_twice() -> None:
+    """A VERIFY answered 6Cxx by a confused card must not spend a second PIN try."""
+    channel = ScriptedChannel("6C08")
+    verify = Apdu(0x00, 0x20, 0x00, 0x01, b"1234")
+    assert transmit(channel, verify).sw == 0x6C08
+    assert channel.sent == [verify.to_bytes()]
+
+
 def test_transmit_6c00_means_le_256() -> None:
     channel = ScriptedChannel("6C00", "9000")
     transmit(channel, Apdu(0x00, 0xCA, 0x00, 0x00, le=1))
