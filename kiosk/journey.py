@@ -15,7 +15,6 @@ This module never imports Kivy.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 import threading
 import time
@@ -93,13 +92,6 @@ class _Creation:
     guardian: Guardian | None
     contact: Contact | None
     reactivate: bool
-
-
-def pharmacist_code_checker(expected: str) -> Callable[[str], bool]:
-    def check(code: str) -> bool:
-        return hmac.compare_digest(code.encode(), expected.encode())
-
-    return check
 
 
 class Journey:

@@ -12,7 +12,6 @@ blocks ``SCardTransmit``, and must not block the journey with it.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -24,12 +23,11 @@ from kiosk.hardware.errors import (
     CardRemoved,
     MalformedCardData,
     MuteCard,
-    NoCard,
     PcscUnavailable,
     ReaderNotFound,
 )
 from kiosk.hardware.pcsc import CardConnection, PcscContext
-from kiosk.hardware.reading import resolve_reader
+from kiosk.hardware.reading import resolve_reader, retry_no_card
 from kiosk.hardware.roles import Role
 
 T = TypeVar("T")
@@ -76,25 +74,18 @@ class CpsLink:
             raise
 
     def _connect(self) -> CardConnection:
-        # pcscd reports an insertion a moment before the card answers a connect: a
-        # just-inserted card gets a short grace period instead of "no card"
-        deadline = time.monotonic() + INSERTION_GRACE
-        while self._connection is None:
-            context = PcscContext()
-            try:
-                reader, _role = resolve_reader(context, Role.PROFESSIONAL, self._overrides)
-                self._connection = context.connect(reader)
-            except NoCard:
-                context.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-                continue
-            except CardError:
-                context.close()
-                raise
-            self._context = context
+        if self._connection is None:
+            self._context, self._connection = retry_no_card(self._open, INSERTION_GRACE)
         return self._connection
+
+    def _open(self) -> tuple[PcscContext, CardConnection]:
+        context = PcscContext()
+        try:
+            reader, _role = resolve_reader(context, Role.PROFESSIONAL, self._overrides)
+            return context, context.connect(reader)
+        except CardError:
+            context.close()
+            raise
 
     def _release(self) -> None:
         connection, context = self._connection, self._context

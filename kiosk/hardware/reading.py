@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from kiosk.hardware.apdu import ApduError
 from kiosk.hardware.cards import CpsCard, VitaleCard, cps_to_profile, vitale_to_profile
@@ -56,6 +56,7 @@ def resolve_reader(
 
 
 DEFAULT_DEADLINE = 10.0
+T = TypeVar("T")
 
 
 def read_card(
@@ -107,12 +108,17 @@ def read_when_present(
     overrides: Mapping[Role, str] | None = None,
     timeout: float = 5.0,
 ) -> VitaleCard | CpsCard:
-    """:func:`read_card_typed`, retrying "no card" for ``timeout`` s: the insertion
-    event can come a moment before a just-inserted card answers a connect."""
+    """:func:`read_card_typed`, given the insertion grace of :func:`retry_no_card`."""
+    return retry_no_card(lambda: read_card_typed(spec, pin, overrides), timeout)
+
+
+def retry_no_card(attempt: Callable[[], T], timeout: float) -> T:
+    """``attempt()``, retried while it raises :class:`NoCard`, for ``timeout`` seconds:
+    pcscd reports an insertion a moment before a just-inserted card answers a connect."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return read_card_typed(spec, pin, overrides)
+            return attempt()
         except NoCard:
             if time.monotonic() > deadline:
                 raise

@@ -21,8 +21,9 @@ from kiosk.dmp.sandbox.server import SandboxServer
 from kiosk.dmp.setup import sandbox_client
 from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
-from kiosk.journey import Journey, Services, pharmacist_code_checker
+from kiosk.journey import Journey, Services
 from kiosk.lazy import Lazy
+from kiosk.pharmacist_code import hash_code, hashed_code_checker
 from tests.conftest import InsertCard, load_profile
 
 pytestmark = pytest.mark.pcsc
@@ -49,7 +50,7 @@ class Harness:
             ledger=Lazy.of(self.ledger),
             practitioner=lambda: practitioner_from_cps(CPS),
             rpps=lambda: CPS.rpps,
-            pharmacist_code_ok=pharmacist_code_checker(CODE),
+            pharmacist_code_ok=hashed_code_checker(hash_code(CODE)),
             print_receipt=lambda outcome, _language, access: self.receipts.append(
                 (outcome, access is not None)
             ),

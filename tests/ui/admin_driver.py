@@ -38,8 +38,9 @@ def main(work: Path) -> None:
     from kiosk.dmp.vihf import VihfSigner
     from kiosk.hardware.emulators.profiles import load_emulator
     from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
-    from kiosk.journey import Journey, Services, pharmacist_code_checker
+    from kiosk.journey import Journey, Services
     from kiosk.lazy import Lazy
+    from kiosk.pharmacist_code import hash_code, hashed_code_checker
     from kiosk.screens.admin import ADMIN, AdminKey
 
     cps_card = VpcdCard(load_emulator(DEMO_CPS), slot_port(1)).insert()
@@ -74,7 +75,7 @@ def main(work: Path) -> None:
         pharmacist_code_ok=lambda _code: False,
     )
     context = AdminContext(
-        AdminGate(pharmacist_code_checker("2468")),
+        AdminGate(hashed_code_checker(hash_code("2468"))),
         AdminActions(Lazy.of(ledger), folder, state),
         lambda: cps.status.text(),
         lambda pin: cps.enter_pin(pin)[1],

@@ -615,8 +615,9 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
     from kiosk.dmp.sandbox.server import SandboxServer
     from kiosk.dmp.setup import sandbox_client
     from kiosk.dmp.traits import practitioner_from_cps
-    from kiosk.journey import Journey, Services, pharmacist_code_checker
+    from kiosk.journey import Journey, Services
     from kiosk.lazy import Lazy
+    from kiosk.pharmacist_code import hash_code, hashed_code_checker
 
     server = SandboxServer(tmp / "sandbox", port=0, fault_delay=1.0).start()
     client = sandbox_client(server, deadline=2.0)
@@ -633,7 +634,7 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
         ledger=Lazy.of(ledger),
         practitioner=lambda: practitioner,
         rpps=lambda: cps.rpps,
-        pharmacist_code_ok=pharmacist_code_checker(CODE),
+        pharmacist_code_ok=hashed_code_checker(hash_code(CODE)),
         print_receipt=print_callback(printer),
     )
     journey = Journey(
