@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from kivy.app import App
 from kivy.clock import Clock, ClockEvent
 from kivy.metrics import dp
+from kivy.properties import StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
@@ -26,6 +27,7 @@ from kiosk.cps_session import ACCEPTED
 from kiosk.journey import Journey
 from kiosk.screens import ADMIN, SCREENS, load_kv
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.widgets import StaffLabel
 from kiosk.speech import Speaker
 
 if TYPE_CHECKING:  # the admin (ledger reports, exports) loads when first opened
@@ -70,6 +72,8 @@ class KioskManager(ScreenManager):  # type: ignore[misc]
 
 class KioskApp(App):  # type: ignore[misc]
     title = "Borne DMP"
+    # a line for the pharmacist on the welcome screen ("CPS absente"…); "" when all is well
+    staff_notice = StringProperty("")
 
     def __init__(
         self,
@@ -138,6 +142,8 @@ class KioskApp(App):  # type: ignore[misc]
             widget = stack.pop()
             stack.extend(widget.children)
             text = getattr(widget, "text", "")
+            if isinstance(widget, StaffLabel):
+                continue  # for the pharmacist, not read to the patient
             if isinstance(text, str) and text.strip() and not getattr(widget, "action", ""):
                 texts.append(text)
         self.speaker.say(". ".join(reversed(texts)), language)

@@ -157,6 +157,7 @@ class DeviceKiosk:
             self.journey, size=options.size, admin=admin, on_first_frame=self.start_services
         )
         self.services.speak = self.app.speak
+        self.app.staff_notice = f"Pharmacien : {self.cps.status.text()}"  # until it is read
         self._cps_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cps")
         self._state = threading.Lock()
         self._cps_ready = False
@@ -203,6 +204,10 @@ class DeviceKiosk:
             self._cps_worker.submit(job).add_done_callback(logged)
 
     def _cps_changed(self, status: CpsStatus) -> None:
+        from kivy.clock import Clock
+
+        notice = "" if status.state is CpsState.READY else f"Pharmacien : {status.text()}"
+        Clock.schedule_once(lambda _dt: setattr(self.app, "staff_notice", notice), 0)
         ready = status.state is CpsState.READY
         with self._state:
             became_ready, self._cps_ready = ready and not self._cps_ready, ready

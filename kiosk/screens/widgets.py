@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from functools import cache
 
-import qrcode  # type: ignore[import-untyped]
 from kivy.app import App
 from kivy.core.image import Image as CoreImage
 from kivy.core.text import LabelBase
@@ -30,6 +29,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.image import Image
+from kivy.uix.label import Label
 
 from kiosk.screens.display import masked, spaced_mobile, valid_email, valid_mobile
 
@@ -47,6 +47,10 @@ EMAIL_ROWS = (
 )
 CODE_MIN, CODE_MAX = 4, 8
 EMAIL_MAX = 80
+
+
+class StaffLabel(Label):  # type: ignore[misc]
+    """A line for the pharmacist (not read aloud to the patient)."""
 
 
 class ActionButton(Button):  # type: ignore[misc]
@@ -217,6 +221,8 @@ class StillThereBanner(FloatLayout):  # type: ignore[misc]
 @cache
 def qr_png(url: str) -> bytes:
     """A QR code of ``url`` as PNG bytes (black on white, with its quiet zone)."""
+    import qrcode  # type: ignore[import-untyped]  # only the already-exists screen needs it
+
     image = qrcode.make(url, box_size=8, border=4)
     out = io.BytesIO()
     image.save(out, "PNG")

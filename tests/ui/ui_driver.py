@@ -419,6 +419,14 @@ def _type_code(typed: str) -> Prepare:
     return prepare
 
 
+def _staff_notice(screen: Any) -> None:
+    from kivy.app import App
+
+    from kiosk.cps_session import CpsState, CpsStatus
+
+    App.get_running_app().staff_notice = f"Pharmacien : {CpsStatus(CpsState.NEEDS_PIN, 2).text()}"
+
+
 def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     """(name, flow, what to do on the screen before the shot) for each state shown."""
     from kiosk.screens.i18n import MESSAGES, t
@@ -435,6 +443,7 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     back = t("common.back", language)
     return [
         ("welcome", base, None),
+        ("welcome-staff-notice", base, _staff_notice),
         ("insert_card", r(base, screen=s.INSERT_CARD), None),
         ("reading", r(base, screen=s.READING), None),
         ("choose_beneficiary", r(base, screen=s.CHOOSE, card=card), None),
