@@ -106,14 +106,14 @@ def receipt_printer(config: Config) -> ReceiptPrinter:
     return ReceiptPrinter.from_config(config)
 
 
-def print_callback(printer: ReceiptPrinter) -> Callable[[f.Outcome, str, WebAccess | None], None]:
-    """The journey's hook: returns at once; a problem is logged for the technician."""
+def print_callback(
+    printer: ReceiptPrinter, on_problem: Callable[[str], None] = lambda _problem: None
+) -> Callable[[f.Outcome, str, WebAccess | None], None]:
+    """The journey's hook: returns at once (the printer logs what came out);
+    ``on_problem`` gets the French message for the pharmacist, or "" when all went well."""
 
     def printed(result: PrintResult) -> None:
-        if result.error:
-            log.warning("receipt: %s", ", ".join(problem.value for problem in result.problems))
-        elif result.pdf is not None:
-            log.info("receipt spooled: %s", result.pdf.name)
+        on_problem(result.error or "")
 
     return printer.journey_callback(printed)
 
@@ -143,7 +143,7 @@ class DeviceKiosk:
             practitioner=self.cps.practitioner,
             rpps=self.cps.rpps,
             pharmacist_code_ok=hashed_code_checker(config.kiosk.pharmacist_code_hash),
-            print_receipt=print_callback(self.printer),
+            print_receipt=print_callback(self.printer, lambda text: self._notice("printer", text)),
         )
         self.journey = Journey(self.services)
         state_dir = Path(config.ledger.path).parent
@@ -157,7 +157,8 @@ class DeviceKiosk:
             self.journey, size=options.size, admin=admin, on_first_frame=self.start_services
         )
         self.services.speak = self.app.speak
-        self.app.staff_notice = f"Pharmacien : {self.cps.status.text()}"  # until it is read
+        self._notices = {"cps": f"Pharmacien : {self.cps.status.text()}", "printer": ""}
+        self.app.staff_notice = self._notices["cps"]  # until the CPS is read
         self._cps_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cps")
         self._state = threading.Lock()
         self._cps_ready = False
@@ -192,6 +193,15 @@ class DeviceKiosk:
         if self.options.when_ready is not None:
             self.options.when_ready()
 
+    def _notice(self, kind: str, text: str) -> None:
+        """The pharmacist's line on the welcome screen: the CPS, then the printer."""
+        from kivy.clock import Clock
+
+        with self._state:
+            self._notices[kind] = text
+            notice = " · ".join(line for line in self._notices.values() if line)
+        Clock.schedule_once(lambda _dt: setattr(self.app, "staff_notice", notice), 0)
+
     def _cps_event(self, inserted: bool) -> None:  # monitor thread: card I/O goes elsewhere
         self._cps_job(self.cps.inserted if inserted else self.cps.removed)
 
@@ -204,11 +214,8 @@ class DeviceKiosk:
             self._cps_worker.submit(job).add_done_callback(logged)
 
     def _cps_changed(self, status: CpsStatus) -> None:
-        from kivy.clock import Clock
-
-        notice = "" if status.state is CpsState.READY else f"Pharmacien : {status.text()}"
-        Clock.schedule_once(lambda _dt: setattr(self.app, "staff_notice", notice), 0)
         ready = status.state is CpsState.READY
+        self._notice("cps", "" if ready else f"Pharmacien : {status.text()}")
         with self._state:
             became_ready, self._cps_ready = ready and not self._cps_ready, ready
             pin = self._auto_pin if status.state is CpsState.NEEDS_PIN else None
