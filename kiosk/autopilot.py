@@ -136,6 +136,7 @@ class Autopilot:
         plan, s = self.plan, f.Screen
         if flow.language != plan.language and not self._language_set:
             self._language_set = True
+            log.info("autopilot: switching the language to %s", plan.language)
             press(action_button(screen, "language"))
             return
         if flow.screen is s.WELCOME:

@@ -145,7 +145,7 @@ class DeviceKiosk:
             pharmacist_code_ok=hashed_code_checker(config.kiosk.pharmacist_code_hash),
             print_receipt=print_callback(self.printer, lambda text: self._notice("printer", text)),
         )
-        self.journey = Journey(self.services)
+        self.journey = Journey(self.services, language=config.kiosk.language)
         state_dir = Path(config.ledger.path).parent
         admin = AdminContext(
             gate=AdminGate(hashed_code_checker(config.kiosk.pharmacist_code_hash)),

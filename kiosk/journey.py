@@ -102,13 +102,14 @@ class Journey:
         on_finished: Callable[[f.Outcome], None] = lambda _outcome: None,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] = dt.date.today,
+        language: str = "fr",  # the first language ([kiosk] language); one tap changes it
     ) -> None:
         self.services = services
         self.on_change = on_change
         self.on_finished = on_finished
         self.clock = clock
         self.today = today
-        self.flow = f.Flow(today=today(), last_touch=clock())
+        self.flow = f.Flow(today=today(), last_touch=clock(), language=language)
         self._remote = _Remote()
         self._generation = 0
         self._lock = threading.RLock()

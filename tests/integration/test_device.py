@@ -93,6 +93,24 @@ def test_kiosk_run_opens_a_dmp_as_the_pharmacist_whose_pin_was_typed(
         assert secret not in result.stderr
 
 
+def test_the_first_language_comes_from_the_config(
+    site: Path, insert_card: InsertCard, tmp_path: Path
+) -> None:
+    """``[kiosk] language = "en"``: the kiosk greets in English; the plan says English
+    too, so the autopilot never taps "Français"."""
+    english = site.parent / "english.toml"
+    english.write_text(site.read_text() + '\nlanguage = "en"\n', encoding="utf-8")
+    insert_card(CPS, slot=1)
+    insert_card(MARTIN, slot=0)
+    refusal = json.loads((CARDS.parent / "journeys" / "refusal.json").read_text())
+    journey = tmp_path / "refusal-en.json"
+    journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"], "language": "en"}))
+    result = kiosk_run(english, journey, tmp_path / "shots")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["outcome"] == "refused"
+    assert "switching the language" not in result.stderr  # it greeted in English
+
+
 def test_without_the_cps_pin_nothing_is_sent_and_the_patient_is_told(
     site: Path, insert_card: InsertCard, tmp_path: Path
 ) -> None:
