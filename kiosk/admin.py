@@ -66,6 +66,11 @@ class AdminGate:
             return "Code incorrect 3 fois : saisie bloquée 5 minutes."
         return f"Code incorrect ({LOCK_AFTER - self.failures} essai(s))."
 
+    def checker(self, clock: Callable[[], float]) -> Callable[[str], bool]:
+        """The same gate for the attestation screen: one count of wrong codes, one lock,
+        wherever the pharmacist code is typed (else 3 guesses here and 3 there)."""
+        return lambda attempt: self.try_code(attempt, clock()) is None
+
 
 def figures(ledger: Ledger, cps_state: str, today: dt.date | None = None) -> AdminFigures:
     from kiosk.billing.ledger import unresolved_acts

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ class DeviceKiosk:
 
         self.config, self.options = config, options
         self.cps = pcsc_cps_session(_overrides(config), self._cps_changed)
+        gate = AdminGate(hashed_code_checker(config.kiosk.pharmacist_code_hash))
         self.ledger: Lazy[Ledger] = Lazy(lambda: open_ledger(config))
         self.client: Lazy[DmpClient] = Lazy(lambda: dmp_client(config))
         self.printer = receipt_printer(config)
@@ -142,13 +144,13 @@ class DeviceKiosk:
             ledger=self.ledger,
             practitioner=self.cps.practitioner,
             rpps=self.cps.rpps,
-            pharmacist_code_ok=hashed_code_checker(config.kiosk.pharmacist_code_hash),
+            pharmacist_code_ok=gate.checker(time.monotonic),
             print_receipt=print_callback(self.printer, lambda text: self._notice("printer", text)),
         )
         self.journey = Journey(self.services, language=config.kiosk.language)
         state_dir = Path(config.ledger.path).parent
         admin = AdminContext(
-            gate=AdminGate(hashed_code_checker(config.kiosk.pharmacist_code_hash)),
+            gate=gate,
             actions=AdminActions(self.ledger, Path(config.kiosk.exchange), state_dir),
             cps_state=lambda: self.cps.status.text(),
             enter_cps_pin=lambda pin: self.cps.enter_pin(pin)[1],
