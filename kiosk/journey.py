@@ -355,12 +355,13 @@ class Journey:
         Returns how many were resolved; the others stay listed for the next try."""
         ledger = self.services.ledger()
         resolved = 0
+        session: DmpSession | None = None  # one for all the acts, made only if one needs it
         for act in ledger.unresolved():
             ins = ledger.pending_ins(act.act_id)
             if ins is None:
                 continue
             try:
-                session = self._session()
+                session = session or self._session()
                 status = session.status_of_recovered(session.recovered_identity(ins))
             except DmpError as exc:
                 log.warning("could not resolve a pending act yet: %s", type(exc).__name__)
