@@ -88,10 +88,10 @@ def patient_reader(config: Config) -> Callable[[], VitaleCard]:
     overrides = _overrides(config)
 
     def read() -> VitaleCard:
-        from kiosk.hardware.reading import read_when_present
+        from kiosk.hardware.reading import INSERTION_GRACE, read_when_present
 
         # a just-inserted card gets a short grace period instead of "no card"
-        card = read_when_present(Role.PATIENT, None, overrides, timeout=1.5)
+        card = read_when_present(Role.PATIENT, None, overrides, timeout=INSERTION_GRACE)
         if not isinstance(card, VitaleCard):
             raise WrongCard("the patient reader does not hold a Carte Vitale")
         return card
@@ -167,7 +167,6 @@ class DeviceKiosk:
         self._warmed_up = False
         self._auto_pin = options.cps_pin
         self.monitor: CardMonitor | None = None
-        self.started = threading.Event()
         self.ready = threading.Event()  # services up and the pharmacist authenticated
 
     # -- start-up, behind the first frame ------------------------------------------------
@@ -179,7 +178,6 @@ class DeviceKiosk:
         self.journey.warm_up(then=self._warm)
         events = PatientCardEvents(self.journey.dispatch, self._cps_event)
         self.monitor = CardMonitor(events).start()
-        self.started.set()
 
     def _warm(self) -> None:
         with self._state:

@@ -27,12 +27,11 @@ from kiosk.hardware.errors import (
     ReaderNotFound,
 )
 from kiosk.hardware.pcsc import CardConnection, PcscContext
-from kiosk.hardware.reading import resolve_reader, retry_no_card
+from kiosk.hardware.reading import INSERTION_GRACE, resolve_reader, retry_no_card
 from kiosk.hardware.roles import Role
 
 T = TypeVar("T")
 DEFAULT_DEADLINE = 10.0
-INSERTION_GRACE = 1.5  # seconds
 
 
 class CpsLink:

@@ -56,6 +56,7 @@ def resolve_reader(
 
 
 DEFAULT_DEADLINE = 10.0
+INSERTION_GRACE = 1.5  # seconds a just-inserted card may answer "no card"
 T = TypeVar("T")
 
 
