@@ -32,15 +32,15 @@ from typing import Any
 from smartcard import scard
 
 from kiosk.hardware.apdu import Channel
-from kiosk.hardware.emulators.profiles import load_emulator
-from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
 from kiosk.hardware.pcsc import CardEvent, CardMonitor, PcscContext
-from kiosk.hardware.pcscd import ensure_pcscd
 from kiosk.hardware.reading import read_card
 from kiosk.hardware.vitale import read_vitale
+from kiosk.sim.emulators.profiles import load_emulator
+from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
+from kiosk.sim.pcscd import ensure_pcscd
 
 ROOT = Path(__file__).resolve().parent.parent
-PROFILE = ROOT / "config" / "cards" / "vitale-famille-martin.json"
+PROFILE = ROOT / "kiosk" / "sim" / "data" / "cards" / "vitale-famille-martin.json"
 READER = "Virtual PCD 00 00"
 
 

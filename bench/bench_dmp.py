@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
-from kiosk.dmp import messages as m
+from kiosk.dmp import transactions as m
 from kiosk.dmp.client import DmpClient, DmpSession
 from kiosk.dmp.models import (
     CertifiedIdentity,
@@ -55,12 +55,12 @@ from kiosk.dmp.models import (
     PatientTraits,
     Practitioner,
 )
-from kiosk.dmp.sandbox.pki import PkiPaths, load_key, load_pharmacy
-from kiosk.dmp.sandbox.server import SandboxServer
 from kiosk.dmp.soap import CONTENT_TYPE, build_envelope
 from kiosk.dmp.transport import HttpsTransport
 from kiosk.dmp.vihf import NS_DS, VihfSigner
 from kiosk.hardware.nir import with_key
+from kiosk.sim.sandbox.pki import PkiPaths, load_key, load_pharmacy
+from kiosk.sim.sandbox.server import SandboxServer
 
 PRACTITIONER = Practitioner("810001234567", "21", "A")
 MAX_CALLS_PER_CLIENT = 5000  # bound on every timed loop, whatever the duration

@@ -52,7 +52,7 @@ from kiosk.billing.chain import (
     GENESIS,
     UNCERTAIN,
 )
-from kiosk.billing.consent import ConsentRecord
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import KioskKeys
 from kiosk.billing.ledger import Ledger, Payment, verify_file
 from kiosk.billing.reports import report

@@ -8,7 +8,7 @@ CPS is emulated here in vpcd slot 1 and the Vitale by the kiosk child in slot 0.
 Timestamps are ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all processes).
 
 - ``cold_start``: from ``Popen`` to the first buffer flip showing WELCOME of
-  ``kiosk run``'s own :class:`kiosk.device.DeviceKiosk` vs the minimal app's first
+  ``kiosk run``'s own :class:`kiosk.appliance.device.DeviceKiosk` vs the minimal app's first
   flip, interleaved. Target: ratio ≤ 1.5. The kiosk loads its services behind that
   first frame (card monitor, CPS and its PIN through pcscd, ledger, HTTPS DMP client,
   ``journey.recover()``): ``kiosk_services_ready_s`` is when all of that is done and a
@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN = ROOT / "config" / "journeys" / "holder-creates.json"
+PLAN = ROOT / "kiosk" / "sim" / "data" / "journeys" / "holder-creates.json"
 SIZE = (800, 480)
 CPS_READER = "Virtual PCD 00 01"
 PATIENT_READER = "Virtual PCD 00 00"
@@ -165,15 +165,15 @@ def child_minimal(idle: float) -> dict[str, Any]:
 
 
 def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, Any]:
-    """``kiosk run``'s own start-up (:class:`kiosk.device.DeviceKiosk`), instrumented."""
+    """``kiosk run``'s own start-up (:class:`kiosk.appliance.device.DeviceKiosk`), instrumented."""
     phases = Phases()
     phases.mark("interpreter")
     _configure_kivy()
+    from kiosk.appliance.device import DeviceKiosk, RunOptions
     from kiosk.config import load_config
-    from kiosk.demo import DEMO_CPS, DEMO_VITALE
-    from kiosk.device import DeviceKiosk, RunOptions
-    from kiosk.hardware.emulators.profiles import load_emulator, read_profile
-    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
+    from kiosk.sim.data import DEMO_CPS, DEMO_VITALE
+    from kiosk.sim.emulators.profiles import load_emulator, read_profile
+    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
 
     events: list[list[Any]] = []  # [t, kind, detail...]
     frames: list[float] = []
@@ -184,9 +184,9 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
 
     if plan is not None:
         instrument_journey(events)
-    from kiosk import flow as f
-    from kiosk.app import KioskApp
-    from kiosk.screens.base import KioskScreen
+    from kiosk.core import flow as f
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.screens.base import KioskScreen
 
     render = KioskApp._render
 
@@ -268,7 +268,7 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
 def instrument_journey(events: list[list[Any]]) -> None:
     """Time the DMP calls and the Vitale reads (journey runs only: this imports the DMP
     client up front, which the cold-start runs must not)."""
-    import kiosk.device as device
+    import kiosk.appliance.device as device
     from kiosk.dmp.client import DmpClient
 
     call = DmpClient.call
@@ -299,15 +299,15 @@ def instrument_journey(events: list[list[Any]]) -> None:
 
 
 def attach_instrumented_autopilot(
-    kiosk: Any,  # noqa: ANN401 - kiosk.device.DeviceKiosk
+    kiosk: Any,  # noqa: ANN401 - kiosk.appliance.device.DeviceKiosk
     plan: Path,
     out: dict[str, Any],
     mark: Callable[..., None],
     shots: bool = False,
-) -> Any:  # noqa: ANN401 - kiosk.autopilot.Autopilot
-    import kiosk.autopilot as ap
-    from kiosk.autopilot import Autopilot
-    from kiosk.plan import Plan
+) -> Any:  # noqa: ANN401 - kiosk.sim.autopilot.Autopilot
+    import kiosk.sim.autopilot as ap
+    from kiosk.sim.autopilot import Autopilot
+    from kiosk.sim.plan import Plan
 
     if not shots:
         setattr(Autopilot, "_shoot", lambda _self, _n, _s: None)  # noqa: B010
@@ -379,18 +379,18 @@ class Sandbox:
     handled: ClassVar[list[tuple[float, float]]] = []
 
     def __init__(self, pki: Path, root: Path, faults: dict[str, str], delay: float) -> None:
-        from kiosk.dmp.sandbox.server import SandboxServer
+        from kiosk.sim.sandbox.server import SandboxServer
 
         self.dir = Path(tempfile.mkdtemp(dir=root))
         shutil.copytree(pki, self.dir, dirs_exist_ok=True)
         self.server = SandboxServer(self.dir, port=0, faults=faults, fault_delay=delay).start()
-        from kiosk.demo_kiosk import demo_config
+        from kiosk.sim.demo import demo_config
 
         self.config = demo_config(self.dir, self.server.url, self.dir, self.dir)
 
     @staticmethod
     def instrument() -> None:
-        from kiosk.dmp.sandbox import server as s
+        from kiosk.sim.sandbox import server as s
 
         post, handle = s._Handler.do_POST, s.SandboxService.handle
 
@@ -425,9 +425,9 @@ def bench_memory(sandbox: Sandbox, work: Path) -> dict[str, Any]:
     """Peak RSS of ``kiosk run --config … --autopilot …`` (the device's process: cards
     in the readers, the DMP service elsewhere) through one whole journey, screenshots
     and receipt included."""
-    from kiosk.demo import DEMO_CPS, DEMO_VITALE
-    from kiosk.hardware.emulators.profiles import load_emulator, read_profile
-    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
+    from kiosk.sim.data import DEMO_CPS, DEMO_VITALE
+    from kiosk.sim.emulators.profiles import load_emulator, read_profile
+    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
 
     plan = work / "plan-with-cps-pin.json"
     steps = json.loads(PLAN.read_text(encoding="utf-8"))
@@ -648,12 +648,12 @@ def main() -> None:
         child_main(args)
         return
 
-    from kiosk.demo import DEMO_CPS
-    from kiosk.display import ensure_display
-    from kiosk.dmp.sandbox.pki import ensure_pki
-    from kiosk.hardware.emulators.profiles import load_emulator
-    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
-    from kiosk.hardware.pcscd import ensure_pcscd
+    from kiosk.sim.data import DEMO_CPS
+    from kiosk.sim.emulators.profiles import load_emulator
+    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
+    from kiosk.sim.pcscd import ensure_pcscd
+    from kiosk.sim.sandbox.pki import ensure_pki
+    from kiosk.sim.xvfb import ensure_display
 
     started = time.monotonic()
     xvfb = ensure_display()

@@ -72,7 +72,7 @@ class KioskConfig:
     by ``kiosk provision``), where receipts are spooled, the first language."""
 
     pharmacy_name: str = ""
-    pharmacist_code_hash: str = ""  # pbkdf2-sha256$iterations$salt$hash (kiosk.pharmacist_code)
+    pharmacist_code_hash: str = ""  # pbkdf2-sha256$iterations$salt$hash (core.pharmacist_code)
     spool: str = "/var/lib/kiosk/receipts"
     exchange: str = "/media/kiosk"  # the admin's payment files in, exports out (a USB key)
     language: str = "fr"
@@ -198,7 +198,7 @@ def _kiosk(raw: dict[str, Any], source: str, base: Path | None) -> KioskConfig:
 
 
 def _valid_code_hash(text: str) -> bool:
-    """The form :mod:`kiosk.pharmacist_code` writes; the iterations are bounded since the
+    """The form :mod:`kiosk.core.pharmacist_code` writes; the iterations are bounded since the
     check runs on the UI thread."""
     parts = text.split("$")
     if len(parts) != 4 or parts[0] != "pbkdf2-sha256" or not parts[1].isdigit():

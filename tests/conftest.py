@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from kiosk.hardware.emulators.card import EmulatedCard
-from kiosk.hardware.emulators.profiles import emulator_for
-from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
+from kiosk.sim.data import CARDS_DIR
+from kiosk.sim.emulators.emulated_card import EmulatedCard
+from kiosk.sim.emulators.profiles import emulator_for
+from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
 
 ROOT = Path(__file__).resolve().parent.parent
-CARDS = ROOT / "config" / "cards"
+CARDS = CARDS_DIR
 READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
 
 
@@ -49,7 +50,7 @@ class Pcscd:
     """The daemon under test; ``restart`` kills it (whoever started it) and starts ours."""
 
     def __init__(self) -> None:
-        from kiosk.hardware.pcscd import ensure_pcscd
+        from kiosk.sim.pcscd import ensure_pcscd
 
         self.handle = ensure_pcscd()
 
@@ -58,12 +59,12 @@ class Pcscd:
             self.handle.stop()
         else:
             subprocess.run(["pkill", "-x", "pcscd"], check=False)
-        from kiosk.hardware.pcscd import pcscd_running
+        from kiosk.sim.pcscd import pcscd_running
 
         wait_for(lambda: not pcscd_running(), 10, "pcscd to stop")
 
     def start(self) -> None:
-        from kiosk.hardware.pcscd import PcscdHandle, start_pcscd
+        from kiosk.sim.pcscd import PcscdHandle, start_pcscd
 
         self.handle = PcscdHandle(start_pcscd())
 

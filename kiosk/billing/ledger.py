@@ -51,7 +51,7 @@ from kiosk.billing.chain import (
     entry_hash,
     verify_chain,
 )
-from kiosk.billing.consent import ConsentRecord
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import KioskKeys, public_key_hex
 from kiosk.billing.tariffs import DMP_OPEN, TariffSchedule
 

@@ -20,16 +20,7 @@ from typing import TypeVar
 
 from lxml import etree
 
-from kiosk.dmp import messages as m
-from kiosk.dmp.errors import (
-    DmpAuthenticationError,
-    DmpError,
-    DmpInputError,
-    DmpProtocolError,
-    DmpRejected,
-    DmpTimeout,
-    DmpUnavailable,
-)
+from kiosk.dmp import transactions as m
 from kiosk.dmp.models import (
     CertifiedIdentity,
     Consent,
@@ -43,6 +34,15 @@ from kiosk.dmp.models import (
     WebAccess,
 )
 from kiosk.dmp.rules import check_consent, check_contact
+from kiosk.dmp.service_errors import (
+    DmpAuthenticationError,
+    DmpError,
+    DmpInputError,
+    DmpProtocolError,
+    DmpRejected,
+    DmpTimeout,
+    DmpUnavailable,
+)
 from kiosk.dmp.soap import EnvelopeError, build_envelope, fault_of, parse_envelope
 from kiosk.dmp.transport import Transport
 from kiosk.dmp.vihf import VihfSigner

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from kiosk.dmp.errors import DmpInputError
 from kiosk.dmp.models import Consent, Contact
+from kiosk.dmp.service_errors import DmpInputError
 
 _MOBILE = re.compile(r"0[67][0-9]{8}")
 # Pragmatic e-mail syntax: one @, no spaces, a dot in the domain, no leading/trailing dot.

@@ -1,6 +1,6 @@
 """SOAP 1.2 envelopes with WS-Addressing and a WS-Security header, and SOAP faults.
 
-Pure: bytes in, elements out. The body element is built by :mod:`kiosk.dmp.messages`;
+Pure: bytes in, elements out. The body element is built by :mod:`kiosk.dmp.transactions`;
 the VIHF assertion by :mod:`kiosk.dmp.vihf`.
 """
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from kiosk.dmp.errors import (
+from kiosk.dmp.service_errors import (
     DmpAuthenticationError,
     DmpProtocolError,
     DmpTimeout,

@@ -12,6 +12,13 @@ from kiosk.hardware.apdu import (
     sw_tries_left,
     transmit,
 )
+from kiosk.hardware.card_errors import (
+    CardStatusError,
+    InvalidPin,
+    PinBlocked,
+    PinRequired,
+    PinWrong,
+)
 from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
 from kiosk.hardware.cps_layout import (
     AID_IAS,
@@ -19,13 +26,6 @@ from kiosk.hardware.cps_layout import (
     EF_PUBLIC,
     PIN_REFERENCE,
     decode_card,
-)
-from kiosk.hardware.errors import (
-    CardStatusError,
-    InvalidPin,
-    PinBlocked,
-    PinRequired,
-    PinWrong,
 )
 from kiosk.hardware.vitale import read_ef, select_aid, select_ef
 

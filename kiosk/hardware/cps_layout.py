@@ -14,8 +14,8 @@ section}``. The PIN is sent as ASCII digits; trailing ``FF`` padding is ignored.
 from __future__ import annotations
 
 from kiosk.hardware.apdu import TlvError, decode_text, encode_tlv, parse_tlv
+from kiosk.hardware.card_errors import MalformedCardData
 from kiosk.hardware.cards import CpsCard
-from kiosk.hardware.errors import MalformedCardData
 
 AID_IAS = bytes.fromhex("E828BD080F8025000001FF0010")
 PIN_REFERENCE = 0x01

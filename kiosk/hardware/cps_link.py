@@ -16,9 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from kiosk.hardware.apdu import ApduError
-from kiosk.hardware.cards import CpsCard
-from kiosk.hardware.cps import read_cps
-from kiosk.hardware.errors import (
+from kiosk.hardware.card_errors import (
     CardError,
     CardRemoved,
     MalformedCardData,
@@ -26,6 +24,8 @@ from kiosk.hardware.errors import (
     PcscUnavailable,
     ReaderNotFound,
 )
+from kiosk.hardware.cards import CpsCard
+from kiosk.hardware.cps import read_cps
 from kiosk.hardware.pcsc import CardConnection, PcscContext
 from kiosk.hardware.reading import INSERTION_GRACE, resolve_reader, retry_no_card
 from kiosk.hardware.roles import Role

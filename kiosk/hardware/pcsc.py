@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from smartcard import scard
 
-from kiosk.hardware.errors import (
+from kiosk.hardware.card_errors import (
     CardError,
     CardRemoved,
     MuteCard,

@@ -8,9 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from kiosk.hardware.apdu import ApduError
-from kiosk.hardware.cards import CpsCard, VitaleCard, cps_to_profile, vitale_to_profile
-from kiosk.hardware.cps import read_cps
-from kiosk.hardware.errors import (
+from kiosk.hardware.card_errors import (
     MalformedCardData,
     MuteCard,
     NoCard,
@@ -18,6 +16,8 @@ from kiosk.hardware.errors import (
     UnknownCard,
     WrongCard,
 )
+from kiosk.hardware.cards import CpsCard, VitaleCard, cps_to_profile, vitale_to_profile
+from kiosk.hardware.cps import read_cps
 from kiosk.hardware.pcsc import PcscContext
 from kiosk.hardware.roles import (
     ROLE_CARD,

@@ -11,8 +11,8 @@ from kiosk.hardware.apdu import (
     Channel,
     transmit,
 )
+from kiosk.hardware.card_errors import CardStatusError, MalformedCardData
 from kiosk.hardware.cards import VitaleCard
-from kiosk.hardware.errors import CardStatusError, MalformedCardData
 from kiosk.hardware.nir import InvalidNir, validate_nir
 from kiosk.hardware.vitale_layout import (
     AID_VITALE,

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.hardware.apdu import Tlv, TlvError, decode_text, encode_tlv, parse_tlv
+from kiosk.hardware.card_errors import MalformedCardData
 from kiosk.hardware.cards import Beneficiary, VitaleCard
-from kiosk.hardware.errors import MalformedCardData
 
 AID_VITALE = bytes.fromhex("D250000002564954414C45")
 AID_MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")

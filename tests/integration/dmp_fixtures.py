@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from kiosk.dmp import messages as m
+from kiosk.dmp import transactions as m
 from kiosk.dmp.client import DmpClient, DmpSession
 from kiosk.dmp.models import PatientTraits, Practitioner
-from kiosk.dmp.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
-from kiosk.dmp.sandbox.server import SandboxServer, _Handler
 from kiosk.dmp.transport import HttpsTransport, Transport
 from kiosk.dmp.vihf import VihfClaims, VihfSigner
 from kiosk.hardware.nir import with_key
+from kiosk.sim.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
+from kiosk.sim.sandbox.server import SandboxServer, _Handler
 
 PHARMACIST = Practitioner("810001234567", "21", "A")
 PHARMACIST_RPPS = "10001234567"

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from kiosk.billing.chain import CONFIRMED
-from kiosk.billing.consent import ConsentRecord
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger, Payment
 

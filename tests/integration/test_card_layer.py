@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from kiosk.hardware.card_errors import CardRemoved, PinBlocked, PinWrong
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile, vitale_to_profile
 from kiosk.hardware.cps import pin_state, read_cps
-from kiosk.hardware.emulators.cps import CpsEmulator
-from kiosk.hardware.emulators.vitale import VitaleEmulator
-from kiosk.hardware.errors import CardRemoved, PinBlocked, PinWrong
 from kiosk.hardware.pcsc import CardEvent, CardMonitor, PcscContext
 from kiosk.hardware.reading import read_card
 from kiosk.hardware.roles import CardKind, classify_atr
 from kiosk.hardware.vitale import read_vitale
+from kiosk.sim.emulators.cps_emulator import CpsEmulator
+from kiosk.sim.emulators.vitale_emulator import VitaleEmulator
 from tests.conftest import READERS, InsertCard, Pcscd, load_profile, wait_for
 from tests.integration.strategies import vitale_profiles
 

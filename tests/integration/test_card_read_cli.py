@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.hardware.emulators.card import Application, EmulatedCard
+from kiosk.sim.emulators.emulated_card import Application, EmulatedCard
 from tests.conftest import InsertCard, load_profile, run_kiosk, shipped_profiles
 
 pytestmark = pytest.mark.pcsc

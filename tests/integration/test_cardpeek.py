@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from kiosk.hardware.emulators.profiles import load_emulator
-from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
+from kiosk.sim.emulators.profiles import load_emulator
+from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
 from tests.conftest import CARDS, READERS, Pcscd, load_profile, wait_for
 
 pytestmark = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.dmp.setup import CLIENT_CONFIG
+from kiosk.sim.sandbox.client_config import CLIENT_CONFIG
 from tests.conftest import CARDS, run_kiosk, wait_for
 
 MARTIN = str(CARDS / "vitale-famille-martin.json")

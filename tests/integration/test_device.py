@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cps_session import CpsState, pcsc_cps_session
-from kiosk.demo_kiosk import demo_config
-from kiosk.dmp.sandbox.server import SandboxServer
-from tests.conftest import CARDS, READERS, InsertCard, Pcscd, load_profile, run_kiosk, wait_for
+from kiosk.core.cps_session import CpsState, pcsc_cps_session
+from kiosk.sim.data import JOURNEYS_DIR
+from kiosk.sim.demo import demo_config
+from kiosk.sim.sandbox.server import SandboxServer
+from tests.conftest import READERS, InsertCard, Pcscd, load_profile, run_kiosk, wait_for
 
 pytestmark = pytest.mark.pcsc
 
@@ -63,7 +64,7 @@ def site(tmp_path: Path, sandbox: SandboxServer) -> Path:
 
 
 def plan(tmp_path: Path, **extra: object) -> Path:
-    steps = json.loads((CARDS.parent / "journeys" / "holder-creates.json").read_text())
+    steps = json.loads((JOURNEYS_DIR / "holder-creates.json").read_text())
     path = tmp_path / "plan.json"
     path.write_text(json.dumps({**steps, **extra}), encoding="utf-8")
     return path
@@ -102,7 +103,7 @@ def test_the_first_language_comes_from_the_config(
     english.write_text(site.read_text() + '\nlanguage = "en"\n', encoding="utf-8")
     insert_card(CPS, slot=1)
     insert_card(MARTIN, slot=0)
-    refusal = json.loads((CARDS.parent / "journeys" / "refusal.json").read_text())
+    refusal = json.loads((JOURNEYS_DIR / "refusal.json").read_text())
     journey = tmp_path / "refusal-en.json"
     journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"], "language": "en"}))
     result = kiosk_run(english, journey, tmp_path / "shots")
@@ -131,13 +132,13 @@ def test_an_act_left_pending_by_a_crash_is_resolved_once_the_pin_is_typed(
     """The kiosk died after TD1.1 created the DMP and before the ledger heard of it. The
     next start cannot ask TD0.2 until the pharmacist is authenticated: the act is
     resolved (confirmed, paid once) as soon as the CPS PIN is typed."""
-    from kiosk.billing.consent import ConsentRecord
+    from kiosk.appliance.device import open_ledger
+    from kiosk.billing.consent_record import ConsentRecord
     from kiosk.config import load_config
-    from kiosk.device import open_ledger
     from kiosk.dmp.models import Consent
-    from kiosk.dmp.setup import sandbox_client
     from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
     from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
+    from kiosk.sim.sandbox.client_config import sandbox_client
 
     cps = cps_from_profile(CPS)[0]
     session = sandbox_client(sandbox).session(practitioner_from_cps(cps))
@@ -153,7 +154,7 @@ def test_an_act_left_pending_by_a_crash_is_resolved_once_the_pin_is_typed(
     )
     insert_card(CPS, slot=1)
     insert_card(MARTIN, slot=0)
-    refusal = json.loads((CARDS.parent / "journeys" / "refusal.json").read_text())
+    refusal = json.loads((JOURNEYS_DIR / "refusal.json").read_text())
     journey = tmp_path / "refusal-with-pin.json"
     journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"]}))
     result = kiosk_run(site, journey, tmp_path / "shots")

@@ -17,10 +17,13 @@ import requests
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from lxml import etree
 
-from kiosk.dmp import messages as m
-from kiosk.dmp.errors import DmpAuthenticationError, DmpRejected
+from kiosk.dmp import transactions as m
 from kiosk.dmp.models import Practitioner
-from kiosk.dmp.sandbox.pki import (
+from kiosk.dmp.service_errors import DmpAuthenticationError, DmpRejected
+from kiosk.dmp.soap import build_envelope, fault_of, parse_envelope
+from kiosk.dmp.transport import HttpsTransport, pinned_context
+from kiosk.dmp.vihf import NS_DS, NS_SAML, VihfError, VihfSigner, verify_vihf
+from kiosk.sim.sandbox.pki import (
     PkiPaths,
     _name,
     issue,
@@ -31,9 +34,6 @@ from kiosk.dmp.sandbox.pki import (
     write_key,
     write_pem,
 )
-from kiosk.dmp.soap import build_envelope, fault_of, parse_envelope
-from kiosk.dmp.transport import HttpsTransport, pinned_context
-from kiosk.dmp.vihf import NS_DS, NS_SAML, VihfError, VihfSigner, verify_vihf
 from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     PHARMACIST,
     DmpClients,

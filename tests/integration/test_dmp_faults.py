@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk.dmp import messages as m
+from kiosk.dmp import transactions as m
 from kiosk.dmp.client import CreateOutcome, DmpSession
-from kiosk.dmp.errors import DmpError, DmpProtocolError, DmpTimeout, DmpUnavailable
 from kiosk.dmp.models import Consent, Contact, DmpState
-from kiosk.dmp.sandbox.server import FAULT_KINDS
+from kiosk.dmp.service_errors import DmpError, DmpProtocolError, DmpTimeout, DmpUnavailable
+from kiosk.sim.sandbox.server import FAULT_KINDS
 from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     DEADLINE,
     CountingSandbox,

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from kiosk.dmp.client import DmpSession
-from kiosk.dmp.errors import DmpInputError, DmpRejected
 from kiosk.dmp.models import CertifiedIdentity, Consent, Contact, DmpState, DmpStatus, Guardian
+from kiosk.dmp.service_errors import DmpInputError, DmpRejected
 from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     PHARMACIST_RPPS,
     CountingSandbox,

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from kiosk.dmp.errors import DmpAuthenticationError, DmpUnavailable
-from kiosk.dmp.sandbox.pki import PkiPaths, ensure_pki
+from kiosk.dmp.service_errors import DmpAuthenticationError, DmpUnavailable
 from kiosk.dmp.soap import CONTENT_TYPE
 from kiosk.dmp.transport import HttpsTransport
+from kiosk.sim.sandbox.pki import PkiPaths, ensure_pki
 from tests.integration.dmp_fixtures import dmp_pki_fixture  # noqa: F401 (fixture)
 
 # What the server does with each request, in order (then "answer"):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.dmp.errors import DmpTimeout
-from kiosk.dmp.sandbox.pki import ensure_pki
+from kiosk.dmp.service_errors import DmpTimeout
 from kiosk.dmp.transport import HttpsTransport
+from kiosk.sim.sandbox.pki import ensure_pki
 
 # what the server sends at once; then one more byte every 50 ms
 START = {

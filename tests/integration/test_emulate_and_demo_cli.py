@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.sim.data import JOURNEYS_DIR
 from tests.conftest import CARDS, READERS, Pcscd, load_profile, run_kiosk, wait_for
 
 pytestmark = pytest.mark.pcsc
@@ -70,7 +71,7 @@ def test_demo_autopilot_taps_through_the_real_ui(
     pcscd: Pcscd, tmp_path: Path, plan: str, outcome: str, status: str
 ) -> None:
     """The README's run command, headless: its own Xvfb, the autopilot, the real stacks."""
-    plan_path = CARDS.parent / "journeys" / plan
+    plan_path = JOURNEYS_DIR / plan
     shots = tmp_path / "shots"
     result = run_kiosk(
         "run", "--demo", "--autopilot", str(plan_path), "--shots", str(shots),
@@ -100,7 +101,7 @@ def test_demo_autopilot_child_with_mobile_prints_the_access_codes_on_paper_only(
     """A child's DMP opened by the mother, with a mobile: created, and the identifier and
     password exist only on the printed receipt (not in what the kiosk prints or logs).
     That no widget ever showed them is checked in tests/ui (the CLI gives no widgets)."""
-    plan_path = CARDS.parent / "journeys" / "child-with-mobile.json"
+    plan_path = JOURNEYS_DIR / "child-with-mobile.json"
     shots = tmp_path / "shots"
     result = run_kiosk(
         "run", "--demo", "--autopilot", str(plan_path), "--shots", str(shots),

@@ -10,20 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import flow as f
-from kiosk.billing.consent import ConsentRecord
+from kiosk.appliance.device import patient_reader
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger
 from kiosk.billing.reports import report
 from kiosk.config import Config
-from kiosk.device import patient_reader
-from kiosk.dmp.sandbox.server import SandboxServer
-from kiosk.dmp.setup import sandbox_client
+from kiosk.core import flow as f
+from kiosk.core.journey import Journey, Services
+from kiosk.core.lazy import Lazy
+from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
 from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
-from kiosk.journey import Journey, Services
-from kiosk.lazy import Lazy
-from kiosk.pharmacist_code import hash_code, hashed_code_checker
+from kiosk.sim.sandbox.client_config import sandbox_client
+from kiosk.sim.sandbox.server import SandboxServer
 from tests.conftest import InsertCard, load_profile
 
 pytestmark = pytest.mark.pcsc

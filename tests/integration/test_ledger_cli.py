@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from kiosk.billing.chain import CONFIRMED, FAILED
-from kiosk.billing.consent import ConsentRecord
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger, verify_file
 from kiosk.billing.payments import parse_payments
@@ -330,7 +330,7 @@ def test_the_cli_never_prints_an_ins(site: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_reconcile_lists_periods_and_what_no_payment_covers(tmp_path: Path) -> None:
-    from kiosk.billing.consent import ConsentRecord
+    from kiosk.billing.consent_record import ConsentRecord
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger, Payment
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.billing.consent import ConsentRecord
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.exports import CSV_HEADER, export_pdf
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger, Payment

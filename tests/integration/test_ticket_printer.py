@@ -353,7 +353,7 @@ def test_receipts_in_the_background_come_out_in_order(spool: Path) -> None:
 
 
 def test_journey_callback_prints_in_the_background(spool: Path) -> None:
-    from kiosk.flow import Outcome
+    from kiosk.core.flow import Outcome
 
     done = threading.Event()
     results: list[PrintResult] = []

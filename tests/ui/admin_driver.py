@@ -17,7 +17,7 @@ from typing import Any
 
 
 def main(work: Path) -> None:
-    from kiosk.display import ensure_display
+    from kiosk.sim.xvfb import ensure_display
 
     xvfb = ensure_display()
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -25,23 +25,23 @@ def main(work: Path) -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.admin import AdminActions, AdminGate
-    from kiosk.app import AdminContext, KioskApp
-    from kiosk.billing.consent import ConsentRecord
+    from kiosk.billing.consent_record import ConsentRecord
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
-    from kiosk.cps_session import pcsc_cps_session
-    from kiosk.demo import DEMO_CPS
+    from kiosk.core.admin_actions import AdminActions, AdminGate
+    from kiosk.core.cps_session import pcsc_cps_session
+    from kiosk.core.journey import Journey, Services
+    from kiosk.core.lazy import Lazy
+    from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
     from kiosk.dmp.client import DmpClient
-    from kiosk.dmp.sandbox.pki import ensure_pki
     from kiosk.dmp.transport import HttpsTransport
     from kiosk.dmp.vihf import VihfSigner
-    from kiosk.hardware.emulators.profiles import load_emulator
-    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
-    from kiosk.journey import Journey, Services
-    from kiosk.lazy import Lazy
-    from kiosk.pharmacist_code import hash_code, hashed_code_checker
-    from kiosk.screens.admin import ADMIN, AdminKey
+    from kiosk.sim.data import DEMO_CPS
+    from kiosk.sim.emulators.profiles import load_emulator
+    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
+    from kiosk.sim.sandbox.pki import ensure_pki
+    from kiosk.ui.app import AdminContext, KioskApp
+    from kiosk.ui.screens.admin import ADMIN, AdminKey
 
     cps_card = VpcdCard(load_emulator(DEMO_CPS), slot_port(1)).insert()
     cps = pcsc_cps_session()

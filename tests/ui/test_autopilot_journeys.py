@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from kiosk.sim.data import JOURNEYS_DIR
 from tests.conftest import READERS, Pcscd, wait_for
-from tests.ui.driving import ROOT, SIZE, access_codes, pdf_text, png_size, run_driver
+from tests.ui.driving import SIZE, access_codes, pdf_text, png_size, run_driver
 
 pytestmark = pytest.mark.pcsc
 
-JOURNEYS = ROOT / "config" / "journeys"
+JOURNEYS = JOURNEYS_DIR
 MOUSSA = 1  # on the Martin family's card
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import flow as f
+from kiosk.core import flow as f
 from tests.conftest import READERS, Pcscd, wait_for
 from tests.ui.driving import access_codes, pdf_text, run_driver
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import flow as f
+from kiosk.core import flow as f
 from tests.ui.driving import SIZE, png_size, run_driver, shots_dir
 
 LANGUAGES = ("fr", "en")

@@ -36,12 +36,13 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from kiosk import flow as f
+from kiosk.core import flow as f
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
+from kiosk.sim.data import CARDS_DIR
 
 WIDTH, HEIGHT = 800, 480
 ROOT = Path(__file__).resolve().parents[2]
-CARDS = ROOT / "config" / "cards"
+CARDS = CARDS_DIR
 TODAY = dt.date(2026, 11, 23)
 CODE = "2468"  # the demo pharmacist code
 MOBILE = "0612345678"
@@ -62,7 +63,7 @@ MARTIN = profile("vitale-famille-martin.json")
 
 def start_kivy() -> Any:
     """A display (ours when there is none), then Kivy configured for the kiosk."""
-    from kiosk.display import ensure_display
+    from kiosk.sim.xvfb import ensure_display
 
     xvfb = ensure_display()
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -120,7 +121,7 @@ def _shown(widget: Any) -> bool:
 
 def _layer(widget: Any) -> int:
     """Widgets drawn over the others on purpose (the "still there?" banner) form a layer."""
-    from kiosk.screens.widgets import StillThereBanner
+    from kiosk.ui.widgets import StillThereBanner
 
     for parent in _ancestors(widget):
         if isinstance(parent, StillThereBanner):
@@ -231,7 +232,7 @@ def leaks(manager: Any, secrets: list[str]) -> list[str]:
 
 
 def patient_secrets(card: dict[str, Any]) -> list[str]:
-    from kiosk.screens.display import display_birth_date, spaced_mobile
+    from kiosk.ui.formatting import display_birth_date, spaced_mobile
 
     secrets = [MOBILE, spaced_mobile(MOBILE), EMAIL, EMAIL[:8]]
     for person in card["beneficiaries"]:
@@ -379,7 +380,7 @@ def _press_text(text: str) -> Prepare:
     def prepare(screen: Any) -> None:
         from kivy.uix.button import Button
 
-        from kiosk.autopilot import press
+        from kiosk.sim.autopilot import press
 
         button = next(w for w in walk(screen) if isinstance(w, Button) and w.text == text)
         press(button)
@@ -389,7 +390,7 @@ def _press_text(text: str) -> Prepare:
 
 def _open_keyboard(field: str, typed: str, back: str | None = None) -> Prepare:
     def prepare(screen: Any) -> None:
-        from kiosk.autopilot import press
+        from kiosk.sim.autopilot import press
 
         if back is not None and screen.editing:
             _press_text(back)(screen)
@@ -400,8 +401,8 @@ def _open_keyboard(field: str, typed: str, back: str | None = None) -> Prepare:
 
 
 def _type_keys(keyboard: Any, typed: str) -> None:
-    from kiosk.autopilot import press
-    from kiosk.screens.widgets import KeyButton
+    from kiosk.sim.autopilot import press
+    from kiosk.ui.widgets import KeyButton
 
     keys = {w.key: w for w in walk(keyboard) if isinstance(w, KeyButton)}
     for char in typed:
@@ -422,14 +423,14 @@ def _type_code(typed: str) -> Prepare:
 def _staff_notice(screen: Any) -> None:
     from kivy.app import App
 
-    from kiosk.cps_session import CpsState, CpsStatus
+    from kiosk.core.cps_session import CpsState, CpsStatus
 
     App.get_running_app().staff_notice = f"Pharmacien : {CpsStatus(CpsState.NEEDS_PIN, 2).text()}"
 
 
 def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     """(name, flow, what to do on the screen before the shot) for each state shown."""
-    from kiosk.screens.i18n import MESSAGES, t
+    from kiosk.ui.i18n import MESSAGES, t
 
     s = f.Screen
     card = vitale_from_profile(MARTIN)
@@ -531,8 +532,8 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
 def scenario_shots(language: str, out: Path) -> dict[str, Any]:
     from kivy.core.window import Window
 
-    from kiosk.app import KioskApp
-    from kiosk.journey import Journey
+    from kiosk.core.journey import Journey
+    from kiosk.ui.app import KioskApp
 
     out.mkdir(parents=True, exist_ok=True)
     plan = variants(language)
@@ -616,17 +617,17 @@ class Kiosk:
 
 
 def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
+    from kiosk.appliance.device import patient_reader, print_callback, receipt_printer
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
     from kiosk.config import Config, KioskConfig
-    from kiosk.device import patient_reader, print_callback, receipt_printer
-    from kiosk.dmp.sandbox.pki import load_pharmacy
-    from kiosk.dmp.sandbox.server import SandboxServer
-    from kiosk.dmp.setup import sandbox_client
+    from kiosk.core.journey import Journey, Services
+    from kiosk.core.lazy import Lazy
+    from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
     from kiosk.dmp.traits import practitioner_from_cps
-    from kiosk.journey import Journey, Services
-    from kiosk.lazy import Lazy
-    from kiosk.pharmacist_code import hash_code, hashed_code_checker
+    from kiosk.sim.sandbox.client_config import sandbox_client
+    from kiosk.sim.sandbox.pki import load_pharmacy
+    from kiosk.sim.sandbox.server import SandboxServer
 
     server = SandboxServer(tmp / "sandbox", port=0, fault_delay=1.0).start()
     client = sandbox_client(server, deadline=2.0)
@@ -673,8 +674,8 @@ def wait_slot(present: bool, timeout: float = 5) -> None:
 @contextlib.contextmanager
 def patient_card(**options: Any) -> Iterator[Any]:
     """The Martin family's Vitale in the patient reader (vpcd slot 0) until pulled."""
-    from kiosk.hardware.emulators.profiles import emulator_for
-    from kiosk.hardware.emulators.vpcd import VpcdCard, slot_port
+    from kiosk.sim.emulators.profiles import emulator_for
+    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
 
     card = VpcdCard(emulator_for(MARTIN), slot_port(0), **options).insert()
     try:
@@ -688,9 +689,9 @@ def patient_card(**options: Any) -> Iterator[Any]:
 
 
 def scenario_pull(out: Path) -> dict[str, Any]:
-    from kiosk.app import KioskApp
-    from kiosk.autopilot import action_button, press, type_into
-    from kiosk.hardware.pcscd import ensure_pcscd
+    from kiosk.sim.autopilot import action_button, press, type_into
+    from kiosk.sim.pcscd import ensure_pcscd
+    from kiosk.ui.app import KioskApp
 
     daemon = ensure_pcscd()
     s = f.Screen
@@ -871,12 +872,12 @@ def scenario_autopilot(
     """``seed``: ``INDEX=closed|active``, that beneficiary's DMP already in the sandbox."""
     from kivy.clock import Clock
 
-    from kiosk.app import KioskApp
-    from kiosk.autopilot import Autopilot
-    from kiosk.card_events import PatientCardEvents
+    from kiosk.core.card_events import PatientCardEvents
     from kiosk.hardware.pcsc import CardMonitor
-    from kiosk.hardware.pcscd import ensure_pcscd
-    from kiosk.plan import Plan
+    from kiosk.sim.autopilot import Autopilot
+    from kiosk.sim.pcscd import ensure_pcscd
+    from kiosk.sim.plan import Plan
+    from kiosk.ui.app import KioskApp
 
     daemon = ensure_pcscd()
     stage = Stage()

@@ -3,7 +3,7 @@ status-word handling, the readers' command sequences): no daemon, no socket."""
 
 from __future__ import annotations
 
-from kiosk.hardware.emulators.card import EmulatedCard
+from kiosk.sim.emulators.emulated_card import EmulatedCard
 
 
 class ScriptedChannel:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-from kiosk.flow import (
+from kiosk.core.flow import (
     AttestationChecked,
     CardFailed,
     CardInserted,
@@ -26,8 +25,9 @@ from kiosk.flow import (
     touched,
 )
 from kiosk.hardware.cards import vitale_from_profile
+from kiosk.sim.data import CARDS_DIR
 
-CARDS = Path(__file__).resolve().parents[2] / "config" / "cards"
+CARDS = CARDS_DIR
 TODAY = dt.date(2026, 11, 23)
 T0 = 1000.0  # monotonic seconds at which every path starts
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk.admin import LOCK_SECONDS, AdminGate
-from kiosk.pharmacist_code import hash_code, hashed_code_checker
+from kiosk.core.admin_actions import LOCK_SECONDS, AdminGate
+from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
 
 
 def gate() -> AdminGate:

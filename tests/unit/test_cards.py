@@ -20,9 +20,10 @@ from kiosk.hardware.cards import (
     vitale_from_profile,
     vitale_to_profile,
 )
+from kiosk.sim.data import CARDS_DIR
 from tests.integration.strategies import vitale_profiles
 
-CARDS = Path(__file__).resolve().parents[2] / "config" / "cards"
+CARDS = CARDS_DIR
 VITALE_FILES = sorted(CARDS.glob("vitale-*.json"))
 CPS_FILES = sorted(CARDS.glob("cps-*.json"))
 

@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from kiosk.hardware.apdu import INS_VERIFY
+from kiosk.hardware.card_errors import InvalidPin, PinBlocked, PinRequired, PinWrong
 from kiosk.hardware.cards import cps_from_profile, cps_to_profile
 from kiosk.hardware.cps import pin_state, read_cps, verify_pin
-from kiosk.hardware.emulators.cps import CpsEmulator
-from kiosk.hardware.errors import InvalidPin, PinBlocked, PinRequired, PinWrong
+from kiosk.sim.data import CARDS_DIR
+from kiosk.sim.emulators.cps_emulator import CpsEmulator
 from tests.unit.doubles import EmulatorChannel
 
-CARDS = Path(__file__).resolve().parents[2] / "config" / "cards"
+CARDS = CARDS_DIR
 PROFILES = sorted(CARDS.glob("cps-*.json"))
 
 

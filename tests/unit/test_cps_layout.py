@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.hardware.apdu import encode_tlv
+from kiosk.hardware.card_errors import MalformedCardData
 from kiosk.hardware.cards import CpsCard, cps_from_profile
 from kiosk.hardware.cps_layout import decode_card, decode_public, encode_identity, encode_public
-from kiosk.hardware.errors import MalformedCardData
+from kiosk.sim.data import CARDS_DIR
 from tests.integration.strategies import names
 
-CARDS = Path(__file__).resolve().parents[2] / "config" / "cards"
+CARDS = CARDS_DIR
 SHIPPED = [
     cps_from_profile(json.loads(p.read_text(encoding="utf-8")))[0]
     for p in sorted(CARDS.glob("cps-*.json"))

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from kiosk.cps_session import CpsSession, CpsState, CpsStatus
+from kiosk.core.cps_session import CpsSession, CpsState, CpsStatus
+from kiosk.core.lazy import Lazy
+from kiosk.hardware.card_errors import MuteCard, NoCard, PinBlocked, PinRequired, PinWrong
 from kiosk.hardware.cards import CpsCard, cps_from_profile
-from kiosk.hardware.errors import MuteCard, NoCard, PinBlocked, PinRequired, PinWrong
-from kiosk.lazy import Lazy
 from tests.conftest import load_profile
 
 CARD = cps_from_profile(load_profile("cps-dupont-titulaire.json"))[0]

@@ -16,15 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from kiosk.dmp import messages as m
+from kiosk.dmp import transactions as m
 from kiosk.dmp.client import DmpClient, DmpSession
-from kiosk.dmp.errors import (
-    DmpInputError,
-    DmpProtocolError,
-    DmpRejected,
-    DmpTimeout,
-    DmpUnavailable,
-)
 from kiosk.dmp.models import (
     CertifiedIdentity,
     Consent,
@@ -33,9 +26,16 @@ from kiosk.dmp.models import (
     PatientTraits,
     Practitioner,
 )
-from kiosk.dmp.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
+from kiosk.dmp.service_errors import (
+    DmpInputError,
+    DmpProtocolError,
+    DmpRejected,
+    DmpTimeout,
+    DmpUnavailable,
+)
 from kiosk.dmp.soap import Fault, build_envelope, build_fault, parse_envelope
 from kiosk.dmp.vihf import ReplayCache, VihfSigner, verify_vihf
+from kiosk.sim.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
 
 INS = "180057512345627"
 TRAITS = PatientTraits("180057512345627", None, "MARTIN", "Jeanne", "19800512", 1, "0")

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from kiosk.dmp import messages as m
+from kiosk.dmp import transactions as m
 from kiosk.dmp.models import (
     CertifiedIdentity,
     Consent,
@@ -321,9 +321,9 @@ def test_fuzz_good_bodies_with_one_bad_value(name: str, data: st.DataObject) -> 
 
 @pytest.mark.parametrize("name", ["JE\x01AN", "A\x00B", "\x1fX", "X\ufffe"])
 def test_names_xml_cannot_carry_are_an_input_error_not_a_crash(name: str) -> None:
-    from kiosk.dmp.errors import DmpInputError
-    from kiosk.dmp.messages import identity_request
     from kiosk.dmp.models import PatientTraits
+    from kiosk.dmp.service_errors import DmpInputError
+    from kiosk.dmp.transactions import identity_request
 
     traits = PatientTraits("180057512345627", None, name, "Léo", "20150301", 1, "6")
     with pytest.raises(DmpInputError, match="cannot be sent") as caught:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.dmp.errors import DmpError, DmpInputError
 from kiosk.dmp.models import Consent, Contact
 from kiosk.dmp.rules import check_consent, check_contact, check_email, check_mobile
+from kiosk.dmp.service_errors import DmpError, DmpInputError
 
 
 def assert_private(error: DmpError, *values: str) -> None:

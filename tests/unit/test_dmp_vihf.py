@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from kiosk.dmp.models import Practitioner
-from kiosk.dmp.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
 from kiosk.dmp.vihf import (
     ATTR_PURPOSE,
     ATTR_RESOURCE,
@@ -35,6 +34,7 @@ from kiosk.dmp.vihf import (
     VihfSigner,
     verify_vihf,
 )
+from kiosk.sim.sandbox.pki import PkiPaths, ensure_pki, load_pharmacy
 
 INS = "180057512345627"
 PHARMACIST = Practitioner("810001234567", "21", "A", "DUPONT", "Claire")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
-from kiosk.hardware.emulators.card import Application, ElementaryFile, EmulatedCard
-from kiosk.hardware.emulators.cps import CPS3_ATR, CpsEmulator
-from kiosk.hardware.emulators.vitale import VITALE_ATR, VitaleEmulator
 from kiosk.hardware.roles import CardKind, classify_atr
 from kiosk.hardware.vitale_layout import parse_pointers
+from kiosk.sim.data import CARDS_DIR
+from kiosk.sim.emulators.cps_emulator import CPS3_ATR, CpsEmulator
+from kiosk.sim.emulators.emulated_card import Application, ElementaryFile, EmulatedCard
+from kiosk.sim.emulators.vitale_emulator import VITALE_ATR, VitaleEmulator
 
-CARDS = Path(__file__).resolve().parents[2] / "config" / "cards"
+CARDS = CARDS_DIR
 
 SELECT_VITALE = "00A404000BD250000002564954414C4500"
 SELECT_MF_VITALE = "00A404000ED2500000024D465F564954414C4500"

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from kiosk.flow import (
+from kiosk.core.flow import (
     ATTESTATION_LOCK,
     ATTESTATION_TRIES,
     GUARDIAN_ROLES,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.flow import (
+from kiosk.core.flow import (
     ATTESTATION_LOCK,
     GUARDIAN_ROLES,
     RESET_AFTER,

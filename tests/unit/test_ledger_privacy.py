@@ -13,7 +13,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from kiosk.billing.chain import LedgerError
-from kiosk.billing.consent import ConsentRecord
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger, Payment
 from kiosk.billing.tariffs import TariffError

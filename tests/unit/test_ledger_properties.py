@@ -33,7 +33,7 @@ from kiosk.billing.chain import (
     UNCERTAIN,
     LedgerError,
 )
-from kiosk.billing.consent import ConsentRecord
+from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import KioskKeys
 from kiosk.billing.ledger import Ledger, Payment
 from kiosk.billing.reports import report

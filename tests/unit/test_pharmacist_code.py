@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.config import ConfigError, parse_config
-from kiosk.pharmacist_code import code_matches, hash_code
+from kiosk.core.pharmacist_code import code_matches, hash_code
 
 
 def test_hash_round_trip_and_salting() -> None:

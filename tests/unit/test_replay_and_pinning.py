@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.dmp.errors import DmpAuthenticationError
-from kiosk.dmp.sandbox.pki import ensure_pki
-from kiosk.dmp.sandbox.server import SandboxServer
+from kiosk.dmp.service_errors import DmpAuthenticationError
 from kiosk.dmp.transport import HttpsTransport
 from kiosk.dmp.vihf import ReplayCache, VihfError
+from kiosk.sim.sandbox.pki import ensure_pki
+from kiosk.sim.sandbox.server import SandboxServer
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 

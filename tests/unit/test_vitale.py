@@ -11,16 +11,17 @@ import pytest
 from hypothesis import given, settings
 
 from kiosk.hardware.apdu import INS_READ_BINARY, INS_SELECT
+from kiosk.hardware.card_errors import CardStatusError, MalformedCardData
 from kiosk.hardware.cards import VitaleCard, vitale_from_profile, vitale_to_profile
-from kiosk.hardware.emulators.card import ElementaryFile
-from kiosk.hardware.emulators.vitale import VitaleEmulator
-from kiosk.hardware.errors import CardStatusError, MalformedCardData
 from kiosk.hardware.vitale import read_vitale
 from kiosk.hardware.vitale_layout import AID_VITALE, EF_POINTERS, encode_pointers
+from kiosk.sim.data import CARDS_DIR
+from kiosk.sim.emulators.emulated_card import ElementaryFile
+from kiosk.sim.emulators.vitale_emulator import VitaleEmulator
 from tests.integration.strategies import vitale_profiles
 from tests.unit.doubles import EmulatorChannel
 
-CARDS = Path(__file__).resolve().parents[2] / "config" / "cards"
+CARDS = CARDS_DIR
 PROFILES = sorted(CARDS.glob("vitale-*.json"))
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.hardware.apdu import encode_tlv
+from kiosk.hardware.card_errors import MalformedCardData
 from kiosk.hardware.cards import Beneficiary, VitaleCard, vitale_from_profile
-from kiosk.hardware.errors import MalformedCardData
 from kiosk.hardware.vitale_layout import (
     AID_MF_VITALE,
     AID_VITALE,
@@ -27,9 +26,10 @@ from kiosk.hardware.vitale_layout import (
     encode_pointers,
     parse_pointers,
 )
+from kiosk.sim.data import CARDS_DIR
 from tests.integration.strategies import vitale_profiles
 
-CARDS = Path(__file__).resolve().parents[2] / "config" / "cards"
+CARDS = CARDS_DIR
 SHIPPED = [
     vitale_from_profile(json.loads(p.read_text(encoding="utf-8")))
     for p in sorted(CARDS.glob("vitale-*.json"))

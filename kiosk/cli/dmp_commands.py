@@ -1,0 +1,242 @@
+"""``kiosk dmp``: the local sandbox service, and diagnosis calls to a DMP endpoint."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from kiosk.cli.options import ConfigOption, emit_json, fail
+from kiosk.config import ConfigError, load_config
+from kiosk.dmp.models import Created, PatientTraits, Practitioner
+from kiosk.dmp.service_errors import DmpError
+from kiosk.hardware.card_errors import CardError
+from kiosk.hardware.cards import ProfileError
+
+dmp_app = typer.Typer(no_args_is_help=True, help="The DMP service: sandbox and diagnosis.")
+
+DataOption = Annotated[Path, typer.Option("--data", help="Sandbox data directory.")]
+
+
+@dmp_app.command("sandbox")
+def sandbox(
+    data: DataOption,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0: any free port).")] = 8443,
+    seed: Annotated[
+        Path | None, typer.Option(help='JSON list of existing DMPs: [{"ins", "status"}].')
+    ] = None,
+    fault: Annotated[
+        list[str] | None, typer.Option(help="Inject OP=KIND (repeatable), e.g. create=timeout.")
+    ] = None,
+    fault_delay: Annotated[float, typer.Option(help="Seconds a 'timeout' fault stalls.")] = 30.0,
+) -> None:
+    """Run the local DMP service (HTTPS, client certificates, signed VIHF) until SIGTERM."""
+    from kiosk.sim.sandbox.client_config import write_client_config
+    from kiosk.sim.sandbox.server import FaultSpecError, SandboxServer, parse_faults
+    from kiosk.sim.sandbox.store import StoreError
+
+    try:
+        faults = parse_faults(fault or [])
+        entries = _read_seed(seed) if seed else []
+        server = SandboxServer(data, host, port, faults, fault_delay)
+    except (FaultSpecError, ValueError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    try:
+        server.store.seed(entries)
+    except StoreError as exc:
+        fail(f"{seed}: {exc}")
+    config = write_client_config(data, server.url)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.start()
+    typer.echo(f"kiosk: DMP sandbox on {server.url} (client config: {config})", err=True)
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+
+
+def _read_seed(path: Path) -> list[dict[str, Any]]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such seed file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a JSON seed file ({exc})") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError(f'{path}: expected a JSON list of {{"ins", "status"}} objects')
+    return entries
+
+
+@dmp_app.command("list")
+def list_dmps(
+    data: DataOption,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """What the sandbox in DATA holds."""
+    from kiosk.sim.sandbox.store import SandboxStore
+
+    if not (data / "sandbox.db").exists():
+        fail(f"{data}: no sandbox data here (start `kiosk dmp sandbox --data {data}`)")
+    store = SandboxStore(data / "sandbox.db")
+    try:
+        dmps = store.list()
+    finally:
+        store.close()
+    if as_json:
+        emit_json({"dmps": dmps})
+        return
+    for dmp in dmps:
+        typer.echo(f"{dmp['status']:7} created {dmp['created_at']} by {dmp['created_by_rpps']}")
+    typer.echo(f"{len(dmps)} DMP(s)")
+
+
+PatientOption = Annotated[
+    Path | None,
+    typer.Option("--profile", help="Vitale profile JSON instead of the card in the reader."),
+]
+BeneficiaryOption = Annotated[int, typer.Option(help="Index of the beneficiary on the card.")]
+CpsOption = Annotated[
+    Path | None, typer.Option("--cps-profile", help="CPS profile JSON instead of the CPS.")
+]
+PinOption = Annotated[str | None, typer.Option(help="CPS PIN, when the CPS is read.")]
+
+
+def _inputs(
+    profile: Path | None, beneficiary: int, cps_profile: Path | None, pin: str | None
+) -> tuple[PatientTraits, Practitioner]:
+    """The patient and the pharmacist: from profile files, else from the cards."""
+    from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
+    from kiosk.hardware.cards import CpsCard, VitaleCard, cps_from_profile, vitale_from_profile
+    from kiosk.hardware.reading import read_card_typed
+    from kiosk.sim.emulators.profiles import read_profile
+
+    vitale = vitale_from_profile(read_profile(profile)) if profile else read_card_typed("patient")
+    if cps_profile:
+        cps: VitaleCard | CpsCard = cps_from_profile(read_profile(cps_profile))[0]
+    else:
+        cps = read_card_typed("professional", pin)
+    if not isinstance(vitale, VitaleCard) or not isinstance(cps, CpsCard):
+        raise ProfileError("expected a Carte Vitale for the patient and a CPS for the pharmacist")
+    try:
+        traits = traits_from_vitale(vitale, beneficiary)
+    except IndexError as exc:
+        raise ProfileError(f"--beneficiary {beneficiary}: {exc}") from None
+    return traits, practitioner_from_cps(cps)
+
+
+@dmp_app.command("status")
+def status(
+    config: ConfigOption = None,
+    profile: PatientOption = None,
+    beneficiary: BeneficiaryOption = 0,
+    cps_profile: CpsOption = None,
+    pin: PinOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """TD0.0 then TD0.2 for a beneficiary: does a DMP exist? (no INS is printed)"""
+    from kiosk.dmp.client_factory import client_from_config
+
+    try:
+        client = client_from_config(load_config(config).dmp)
+        traits, practitioner = _inputs(profile, beneficiary, cps_profile, pin)
+        session = client.session(practitioner)
+        started = time.monotonic()
+        identity = session.certified_identity(traits)
+        identified = time.monotonic()
+        result = session.status(identity)
+        done = time.monotonic()
+    except (ConfigError, DmpError, CardError, ProfileError) as exc:
+        fail(str(exc))
+    answer = {
+        "status": result.state.name.lower(),
+        "authorized": result.authorized,
+        "identity_ms": round((identified - started) * 1000, 1),
+        "status_ms": round((done - identified) * 1000, 1),
+    }
+    if as_json:
+        emit_json(answer)
+    else:
+        typer.echo(f"DMP {answer['status']} (authorized: {answer['authorized']})")
+
+
+@dmp_app.command("create")
+def create(
+    consent: Annotated[
+        bool, typer.Option("--consent", help="The patient consented (required).")
+    ] = False,
+    bris_de_glace: Annotated[bool, typer.Option(help="Emergency access allowed.")] = True,
+    centre15: Annotated[bool, typer.Option(help="SAMU-centre 15 access allowed.")] = True,
+    mobile: Annotated[str | None, typer.Option(help="Mobile for web access (06/07…).")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail for web access.")] = None,
+    guardian: Annotated[
+        str | None,
+        typer.Option(help="Legal representative of a minor: LAST_NAME:FIRST_NAME:ROLE."),
+    ] = None,
+    config: ConfigOption = None,
+    profile: PatientOption = None,
+    beneficiary: BeneficiaryOption = 0,
+    cps_profile: CpsOption = None,
+    pin: PinOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Open (or reactivate) the DMP of a beneficiary; web access if a contact is given."""
+    from kiosk.dmp.client_factory import client_from_config
+    from kiosk.dmp.models import Consent, Contact, DmpState, Guardian
+    from kiosk.dmp.rules import check_consent, check_contact
+
+    choices = Consent(consent, bris_de_glace, centre15)
+    contact = Contact(mobile, email) if mobile or email else None
+    answer: dict[str, Any] = {}
+    representative = None
+    if guardian is not None:
+        parts = guardian.split(":")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            fail("--guardian: expected LAST_NAME:FIRST_NAME:ROLE (role: mere, pere, tuteur)")
+        representative = Guardian(*(p.strip() for p in parts))
+    try:
+        check_consent(choices)
+        if contact is not None:
+            contact = check_contact(contact)
+        client = client_from_config(load_config(config).dmp)
+        traits, practitioner = _inputs(profile, beneficiary, cps_profile, pin)
+        session = client.session(practitioner)
+        identity = session.certified_identity(traits)
+        state = session.status(identity).state
+        if state is DmpState.EXISTS:
+            answer = {"outcome": "already_exists"}
+        elif state is DmpState.CLOSED:
+            answer = {"outcome": "reactivated", **_at(session.reactivate(identity, choices))}
+        else:
+            outcome = session.create_or_resolve(identity, choices, representative)
+            answer = {
+                "outcome": "created",
+                "created_at": outcome.created_at,
+                "resolved_after_error": outcome.resolved_after_error,
+            }
+        if contact is not None and answer["outcome"] != "already_exists":
+            access = session.create_web_access(identity, contact)
+            answer["web_access_identifier"] = access.identifier  # the password: paper only
+    except (ConfigError, DmpError, CardError, ProfileError) as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(answer)
+    else:
+        typer.echo(f"DMP {answer['outcome']}")
+
+
+def _at(created: Created) -> dict[str, str]:
+    return {"created_at": created.created_at}

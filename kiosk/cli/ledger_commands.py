@@ -1,0 +1,257 @@
+"""``kiosk ledger``: the remuneration ledger's reports, checks, payments and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from kiosk.cli.options import ConfigOption, emit_json, fail
+from kiosk.config import ConfigError, load_config
+
+T = TypeVar("T")
+
+ledger_app = typer.Typer(no_args_is_help=True, help="The remuneration ledger.")
+
+LedgerOption = Annotated[
+    Path | None, typer.Option("--ledger", help="Ledger file (default: [ledger] path).")
+]
+FromOption = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+
+
+def _day(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: expected YYYY-MM-DD, got {text!r}")
+
+
+def _path(ledger: Path | None, config: Path | None) -> tuple[Path, str]:
+    try:
+        cfg = load_config(config).ledger
+    except ConfigError as exc:
+        fail(str(exc))
+    return ledger or Path(cfg.path), cfg.kiosk_name()
+
+
+def _existing(path: Path) -> Path:
+    if not path.exists():
+        fail(f"{path}: no ledger here (the kiosk creates it at its first act)")
+    return path
+
+
+def _query(path: Path, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` on a read-only connection; a damaged file is a one-line error."""
+    conn = _read_only(path)
+    try:
+        return work(conn)
+    except sqlite3.Error as exc:
+        fail(f"{path}: cannot read the ledger ({exc}); run `kiosk ledger verify`")
+    finally:
+        conn.close()
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    _existing(path)
+    try:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        fail(f"{path}: cannot open the ledger ({exc})")
+
+
+@ledger_app.command("report")
+def report(
+    ledger: LedgerOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Openings, amounts due, paid and outstanding over a period."""
+    from kiosk.billing.reports import report as build
+
+    path, _ = _path(ledger, config)
+    start, end = _day(from_, "--from"), _day(to, "--to")
+    figures = _query(path, lambda conn: build(conn, start, end))
+    if as_json:
+        emit_json(figures)
+        return
+    typer.echo(
+        f"{figures['openings']} openings, due {figures['amount_due_cents'] / 100:.2f} EUR, "
+        f"paid {figures['amount_paid_cents'] / 100:.2f} EUR, "
+        f"outstanding {figures['outstanding_cents'] / 100:.2f} EUR"
+    )
+
+
+@ledger_app.command("verify")
+def verify(
+    ledger: LedgerOption = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The kiosk's public key (hex) to check the signed checkpoints."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Exit 0 when intact; otherwise name the first broken entry."""
+    from kiosk.billing.keys import PUBLIC_KEY_FILE, load_public_key
+    from kiosk.billing.ledger import verify_file
+
+    path, _ = _path(ledger, config)
+    key_file = public_key or path.parent / PUBLIC_KEY_FILE
+    key = None
+    if key_file.exists():
+        try:
+            key = load_public_key(key_file)
+        except (OSError, ValueError) as exc:
+            fail(f"{key_file}: not a public key ({exc})")
+    elif public_key is not None:
+        fail(f"{public_key}: no such public key file")
+    conn = _read_only(path)
+    try:
+        verdict = verify_file(conn, key)
+    finally:
+        conn.close()
+    if not verdict.ok:
+        fail(f"ledger NOT intact: {verdict.message}", code=2)
+    signed = (
+        f", {verdict.checkpoints} signed checkpoints" if key else " (no public key: chain only)"
+    )
+    typer.echo(f"ledger intact: {verdict.entries} entries{signed}, head {verdict.head[:16]}")
+
+
+@ledger_app.command("import-payments")
+def import_payments(
+    file: Annotated[Path, typer.Argument(help="CSV: date_paiement;reference;montant;…")],
+    ledger: LedgerOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record payments received; re-importing a reference changes nothing."""
+    from kiosk.billing.chain import LedgerError
+    from kiosk.billing.keys import load_or_create_keys
+    from kiosk.billing.ledger import Ledger
+    from kiosk.billing.payments import PaymentFileError, parse_payments
+
+    path, kiosk_id = _path(ledger, config)
+    _existing(path)
+    try:
+        payments = parse_payments(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{file}: no such file")
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text")
+    except PaymentFileError as exc:
+        fail(f"{file}: {exc}; nothing was imported")
+    try:
+        with Ledger(path, load_or_create_keys(path.parent, kiosk_id)) as book:
+            added = book.import_payments(payments)
+    except (LedgerError, sqlite3.Error) as exc:
+        fail(f"{file}: {exc}; nothing was imported")
+    typer.echo(f"{added} payment(s) imported, {len(payments) - added} already recorded")
+
+
+@ledger_app.command("export")
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or pdf.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    ledger: LedgerOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """CSV for a French spreadsheet, or a one-page PDF summary for the accountant."""
+    from kiosk.billing import exports
+
+    if fmt not in ("csv", "pdf"):
+        fail(f"--format: expected csv or pdf, got {fmt!r}")
+    path, _ = _path(ledger, config)
+    start, end = _day(from_, "--from"), _day(to, "--to")
+
+    def write(conn: sqlite3.Connection) -> None:
+        if fmt == "csv":
+            exports.export_csv(conn, out, start, end)
+        else:
+            exports.export_pdf(conn, out, start, end, path.parent)
+
+    try:
+        _query(path, write)
+    except OSError as exc:
+        fail(f"{out}: cannot write ({exc.strerror or exc})")
+    typer.echo(f"written {out}")
+
+
+@ledger_app.command("checkpoint")
+def checkpoint(ledger: LedgerOption = None, config: ConfigOption = None) -> None:
+    """Sign the chain head now (one checkpoint per day is also made automatically)."""
+    from kiosk.billing.keys import load_or_create_keys
+    from kiosk.billing.ledger import Ledger
+
+    path, kiosk_id = _path(ledger, config)
+    with Ledger(_existing(path), load_or_create_keys(path.parent, kiosk_id)) as book:
+        record = book.checkpoint()
+    if record is None:
+        fail("the ledger is empty: nothing to sign")
+    typer.echo(f"checkpoint {record['day']}: entry {record['seq']}, head {record['head'][:16]}")
+
+
+@ledger_app.command("pending")
+def pending(
+    ledger: LedgerOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Acts left pending or uncertain (a crash, a lost answer), waiting for resolution."""
+    from dataclasses import asdict
+
+    from kiosk.billing.ledger import unresolved_acts
+
+    path, _ = _path(ledger, config)
+    acts = [asdict(act) for act in _query(path, unresolved_acts)]
+    if as_json:
+        emit_json({"pending": acts})
+        return
+    for act in acts:
+        typer.echo(f"{act['opened_utc']}  {act['act_code']}  {act['status']}  {act['act_id']}")
+    typer.echo(f"{len(acts)} act(s) waiting for resolution")
+
+
+@ledger_app.command("reconcile")
+def reconcile(
+    ledger: LedgerOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Per payment period: openings, due, paid, balance; and what no payment covers yet."""
+    from kiosk.billing.payments import PeriodBalance
+    from kiosk.billing.reports import reconciliation
+
+    path, _ = _path(ledger, config)
+    periods, uncovered = _query(path, reconciliation)
+
+    def row(p: PeriodBalance) -> dict[str, object]:
+        return {
+            "period_start": p.period_start, "period_end": p.period_end,
+            "openings": p.openings, "due_cents": p.due_cents, "paid_cents": p.paid_cents,
+            "balance_cents": p.balance_cents, "references": list(p.references),
+        }  # fmt: skip
+
+    if as_json:
+        emit_json(
+            {
+                "periods": [row(p) for p in periods],
+                "not_covered": row(uncovered) if uncovered else None,
+            }
+        )
+        return
+    for p in [*periods, *([uncovered] if uncovered else [])]:
+        typer.echo(
+            f"{p.period_start}..{p.period_end}: {p.openings} openings, due "
+            f"{p.due_cents / 100:.2f}, paid {p.paid_cents / 100:.2f}, "
+            f"balance {p.balance_cents / 100:.2f} EUR {' '.join(p.references) or '(not paid)'}"
+        )

@@ -1,0 +1,189 @@
+"""The pharmacist's CPS: inserted or not, PIN entered or not, tries left.
+
+The pharmacist enters the PIN once per opening of the shop, on the admin screen; it is
+sent to the card in exactly one VERIFY and never stored or retried. The card keeps its
+verified state while it stays powered in the reader; pulling it (or a pcscd restart,
+which powers it off) forgets the pharmacist until the PIN is entered again. Before each
+journey uses the pharmacist, :meth:`CpsSession.practitioner` asks the card, at no cost
+in tries, whether it is still verified.
+
+No Kivy here; card I/O happens on the caller's thread (the journey's worker, or a
+thread the admin screen starts).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from kiosk.dmp.models import Practitioner
+from kiosk.dmp.traits import practitioner_from_cps
+from kiosk.hardware.card_errors import CardError, InvalidPin, PinBlocked, PinRequired, PinWrong
+from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
+from kiosk.hardware.cps import check_pin_format
+from kiosk.hardware.roles import Role
+
+log = logging.getLogger(__name__)
+ACCEPTED = "Code CPS accepté."
+
+
+class CpsState(enum.Enum):
+    ABSENT = "absent"
+    NEEDS_PIN = "needs_pin"
+    READY = "ready"
+    BLOCKED = "blocked"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class CpsStatus:
+    state: CpsState
+    tries_left: int | None = None
+    holder: str = ""  # "Claire DUPONT" once the PIN is entered (the identity is PIN-protected)
+    rpps: str = ""
+
+    def text(self) -> str:
+        """The admin screen's line, in French."""
+        if self.state is CpsState.ABSENT:
+            return "CPS : aucune carte dans le lecteur du pharmacien"
+        if self.state is CpsState.READY:
+            return f"CPS de {self.holder} : insérée, code saisi ({self.tries_left} essais)"
+        if self.state is CpsState.BLOCKED:
+            return "CPS bloquée (3 codes faux) : débloquez-la avec son code PUK"
+        if self.state is CpsState.UNREADABLE:
+            return "CPS illisible : retirez-la puis réinsérez-la"
+        if self.tries_left is None:
+            return "CPS insérée : code à saisir"
+        return f"CPS insérée : code à saisir ({self.tries_left} essai(s) restant(s))"
+
+
+# Reads the CPS in the pharmacist's reader: with a PIN (one VERIFY), or without (raises
+# PinRequired with the tries left when the card session is not verified).
+CpsReader = Callable[[str | None], CpsCard]
+
+
+def pcsc_cps_session(
+    overrides: Mapping[Role, str] | None = None,
+    on_change: Callable[[CpsStatus], None] | None = None,
+) -> CpsSession:
+    """A session on the CPS in the pharmacist's reader, through pcscd, holding its
+    connection so the card stays powered and its PIN entered (:mod:`kiosk.hardware.cps_link`)."""
+    from kiosk.hardware.cps_link import CpsLink
+
+    link = CpsLink(overrides)
+    return CpsSession(link.read, on_change, release=link.release)
+
+
+class CpsSession:
+    def __init__(
+        self,
+        read: CpsReader,
+        on_change: Callable[[CpsStatus], None] | None = None,
+        release: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._read = read
+        self._release = release
+        self._on_change = on_change or (lambda _status: None)
+        self._lock = threading.Lock()  # the state
+        self._io = threading.RLock()  # a card exchange and the state it leads to, as one
+        self._card: CpsCard | None = None
+        self._status = CpsStatus(CpsState.ABSENT)
+
+    @property
+    def status(self) -> CpsStatus:
+        return self._status
+
+    def _set(self, status: CpsStatus, card: CpsCard | None = None) -> CpsStatus:
+        with self._lock:
+            changed = status != self._status
+            self._status, self._card = status, card
+        if changed:
+            log.info("CPS %s", status.state.value)  # never the PIN, never the holder
+        self._on_change(status)
+        return status
+
+    # -- card events (on the kiosk's CPS worker) --------------------------------------------
+
+    def inserted(self) -> CpsStatus:
+        """A CPS came in: ask it whether its PIN is entered (costs no try)."""
+        return self.refresh()
+
+    def removed(self) -> CpsStatus:
+        with self._io:
+            self._release()
+            return self._set(CpsStatus(CpsState.ABSENT))
+
+    def refresh(self) -> CpsStatus:
+        with self._io:
+            return self._refresh()
+
+    def _refresh(self) -> CpsStatus:
+        try:
+            card = self._read(None)
+        except PinRequired as exc:
+            return self._set(CpsStatus(CpsState.NEEDS_PIN, exc.tries_left))
+        except PinBlocked:
+            return self._set(CpsStatus(CpsState.BLOCKED, 0))
+        except CardError as exc:
+            log.warning("CPS not readable: %s", type(exc).__name__)
+            return self._set(CpsStatus(CpsState.ABSENT if _absent(exc) else CpsState.UNREADABLE))
+        return self._set(_ready(card), card)
+
+    # -- the pharmacist -------------------------------------------------------------------
+
+    def enter_pin(self, pin: str) -> tuple[CpsStatus, str]:
+        """One VERIFY with ``pin``; the new status and the French message to show."""
+        with self._io:
+            return self._enter_pin(pin)
+
+    def _enter_pin(self, pin: str) -> tuple[CpsStatus, str]:
+        try:
+            check_pin_format(pin)  # a typo costs no try: nothing reaches the card
+            card = self._read(pin)
+        except InvalidPin:
+            return self._status, "Le code CPS compte 4 à 8 chiffres : rien n'a été envoyé."
+        except PinWrong as exc:
+            status = self._set(CpsStatus(CpsState.NEEDS_PIN, exc.tries_left))
+            return status, f"Code CPS incorrect : {exc.tries_left} essai(s) restant(s)."
+        except PinBlocked:
+            return self._set(CpsStatus(CpsState.BLOCKED, 0)), "CPS bloquée : code faux 3 fois."
+        except CardError as exc:
+            log.warning("CPS PIN entry failed: %s", type(exc).__name__)
+            status = self._refresh()
+            if status.state is CpsState.ABSENT:
+                return status, "Aucune CPS dans le lecteur du pharmacien."
+            return status, "La CPS n'a pas répondu : retirez-la, réinsérez-la, puis recommencez."
+        return self._set(_ready(card), card), ACCEPTED
+
+    def practitioner(self) -> Practitioner | None:
+        """The pharmacist, when the CPS in the reader is verified: asked anew each time
+        (no try spent), since a card reset (pulled, pcscd restarted) forgets the PIN."""
+        if self._status.state in (CpsState.ABSENT, CpsState.BLOCKED):
+            return None
+        with self._io:
+            status = self._refresh()
+            with self._lock:
+                card = self._card
+        return practitioner_from_cps(card) if status.state is CpsState.READY and card else None
+
+    def rpps(self) -> str:
+        with self._lock:
+            return self._card.rpps if self._card is not None else ""
+
+
+def _ready(card: CpsCard) -> CpsStatus:
+    return CpsStatus(
+        CpsState.READY,
+        card.pin_tries_left or CPS_PIN_MAX_TRIES,
+        f"{card.first_name} {card.last_name}",
+        card.rpps,
+    )
+
+
+def _absent(exc: CardError) -> bool:
+    from kiosk.hardware.card_errors import CardRemoved, NoCard
+
+    return isinstance(exc, NoCard | CardRemoved)

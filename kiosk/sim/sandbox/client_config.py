@@ -1,0 +1,41 @@
+"""Clients of a running sandbox: a ready-made client, and the config file pointing at it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.dmp.client import DEFAULT_DEADLINE, DmpClient
+from kiosk.dmp.transport import HttpsTransport
+from kiosk.dmp.vihf import VihfSigner
+from kiosk.sim.sandbox.pki import PkiPaths, load_pharmacy
+from kiosk.sim.sandbox.server import SandboxServer
+
+CLIENT_CONFIG = "kiosk-dmp.toml"
+
+
+def sandbox_client(server: SandboxServer, deadline: float = DEFAULT_DEADLINE) -> DmpClient:
+    """A client of a running sandbox, as the pharmacy its PKI was made for."""
+    pki = server.pki
+    signer = VihfSigner.from_files(pki.sign_key, pki.sign, load_pharmacy(pki.root).structure_id)
+    transport = HttpsTransport(pki.ca, pki.auth, pki.auth_key)
+    return DmpClient(transport, server.url, signer, deadline=deadline)
+
+
+def write_client_config(data_dir: Path, url: str) -> Path:
+    """A config whose [dmp] section points at this sandbox and its PKI."""
+    pki = PkiPaths(data_dir)
+    pharmacy = load_pharmacy(data_dir)
+    path = data_dir / CLIENT_CONFIG
+    path.write_text(
+        "# Written by `kiosk dmp sandbox`: a client config for this sandbox.\n"
+        "[dmp]\n"
+        f'endpoint = "{url}"\n'
+        f'ca = "{pki.ca.name}"\n'
+        f'auth_cert = "{pki.auth.name}"\n'
+        f'auth_key = "{pki.auth_key.name}"\n'
+        f'sign_cert = "{pki.sign.name}"\n'
+        f'sign_key = "{pki.sign_key.name}"\n'
+        f'structure_id = "{pharmacy.structure_id}"\n',
+        encoding="utf-8",
+    )
+    return path

@@ -1,0 +1,322 @@
+"""The local DMP service: HTTPS with client-certificate check, VIHF check, SQLite state,
+and fault injection. A real server on loopback, used by the demo, the tests and training.
+
+Faults (``--fault OP=KIND``), OP in identity|status|create|reactivate|web_access:
+``timeout`` (no answer until the client gives up), ``http500``, ``malformed`` (a 200
+that is not XML), ``reset`` (connection dropped, nothing done), ``commit_then_reset``
+(the operation is committed, then the connection is dropped: the uncertain outcome).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import secrets
+import socket
+import ssl
+import struct
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from kiosk.dmp import transactions as m
+from kiosk.dmp.client import SERVICES_PATH
+from kiosk.dmp.models import DmpState, DmpStatus, PatientTraits, WebAccess
+from kiosk.dmp.rules import check_contact
+from kiosk.dmp.service_errors import DmpInputError
+from kiosk.dmp.soap import CONTENT_TYPE, EnvelopeError, Fault, build_envelope, build_fault
+from kiosk.dmp.soap import parse_envelope as parse_soap
+from kiosk.dmp.vihf import SECTOR_PHARMACY, ReplayCache, VihfClaims, VihfError, verify_vihf
+from kiosk.hardware.nir import is_valid_nir, with_key
+from kiosk.sim.sandbox.pki import PkiPaths, ensure_pki
+from kiosk.sim.sandbox.store import SandboxStore, rpps_of
+
+log = logging.getLogger(__name__)
+
+FAULT_KINDS = ("timeout", "http500", "malformed", "reset", "commit_then_reset")
+MAX_REQUEST = 256_000
+
+
+class FaultSpecError(ValueError):
+    pass
+
+
+def parse_faults(specs: list[str]) -> dict[str, str]:
+    faults: dict[str, str] = {}
+    for spec in specs:
+        op, sep, kind = spec.partition("=")
+        if not sep or op not in m.OPERATIONS or kind not in FAULT_KINDS:
+            raise FaultSpecError(
+                f"--fault {spec!r}: expected OP=KIND with OP in {'|'.join(m.OPERATIONS)}"
+                f" and KIND in {'|'.join(FAULT_KINDS)}"
+            )
+        faults[op] = kind
+    return faults
+
+
+class Refused(Exception):
+    """Answer with a SOAP fault."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.fault = Fault(code, reason)
+
+
+def derived_ins(traits: PatientTraits) -> str:
+    """[A] The sandbox's INS for a beneficiary: its own NIR, else a stable number derived
+    from the holder's NIR and the beneficiary's traits (a temporary-number range, 7…)."""
+    if traits.beneficiary_nir and is_valid_nir(traits.beneficiary_nir):
+        return traits.beneficiary_nir
+    seed = "|".join(
+        (traits.holder_nir, traits.birth_date, str(traits.birth_rank), traits.first_name)
+    )
+    digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:12]
+    return with_key("7" + digits)
+
+
+class SandboxService:
+    """What the service does with a verified request. No HTTP here."""
+
+    def __init__(self, store: SandboxStore) -> None:
+        self.store = store
+
+    def handle(self, t: m.Transaction, body: etree._Element, claims: VihfClaims) -> etree._Element:
+        handlers: dict[str, Callable[[etree._Element, VihfClaims], etree._Element]] = {
+            "identity": self.identity,
+            "status": self.status,
+            "create": self.create,
+            "reactivate": self.reactivate,
+            "web_access": self.web_access,
+        }
+        try:
+            return handlers[t.operation](body, claims)
+        except m.MessageError as exc:
+            raise Refused("Sender:BAD_REQUEST", str(exc)) from None
+
+    def _resource(self, ins: str, claims: VihfClaims) -> str:
+        if claims.ins != ins:
+            raise Refused("Sender:RESOURCE_MISMATCH", "the VIHF resource-id is not this INS")
+        return ins
+
+    def identity(self, body: etree._Element, _claims: VihfClaims) -> etree._Element:
+        traits = m.read_identity_request(body)
+        if not is_valid_nir(traits.holder_nir):
+            raise Refused("Sender:IDENTITY_NOT_FOUND", "no insured person matches these traits")
+        return m.identity_response(derived_ins(traits), traits)
+
+    def status(self, body: etree._Element, claims: VihfClaims) -> etree._Element:
+        ins = self._resource(m.read_ins_request(body, m.STATUS.request), claims)
+        state, structure = self.store.status(ins)
+        code = {"active": DmpState.EXISTS, "closed": DmpState.CLOSED, None: DmpState.NOT_FOUND}
+        return m.status_response(DmpStatus(code[state], structure == claims.structure_id))
+
+    def create(self, body: etree._Element, claims: VihfClaims) -> etree._Element:
+        call = m.read_create_request(body)
+        ins = self._resource(call.ins, claims)
+        if not call.consent.consent:
+            raise Refused("Sender:CONSENT_REQUIRED", "a DMP is opened only with consent")
+        state, _ = self.store.status(ins)
+        if state == "closed":
+            raise Refused("Sender:DMP_CLOSED", "this DMP is closed: reactivate it (TD1.2)")
+        created_at = self.store.create(
+            ins, rpps_of(claims.practitioner_id), claims.structure_id, call.consent, call.guardian
+        )
+        if created_at is None:
+            raise Refused("Sender:DMP_EXISTS", "a DMP already exists for this patient")
+        return m.created_response(m.CREATE, created_at)
+
+    def reactivate(self, body: etree._Element, claims: VihfClaims) -> etree._Element:
+        ins, consent = m.read_reactivate_request(body)
+        self._resource(ins, claims)
+        if not consent:
+            raise Refused("Sender:CONSENT_REQUIRED", "a DMP is reactivated only with consent")
+        reactivated_at = self.store.reactivate(ins)
+        if reactivated_at is None:
+            raise Refused("Sender:DMP_NOT_CLOSED", "there is no closed DMP for this patient")
+        return m.created_response(m.REACTIVATE, reactivated_at)
+
+    def web_access(self, body: etree._Element, claims: VihfClaims) -> etree._Element:
+        ins, contact = m.read_web_access_request(body)
+        self._resource(ins, claims)
+        try:
+            check_contact(contact)
+        except DmpInputError as exc:
+            raise Refused("Sender:BAD_CONTACT", str(exc)) from None
+        if not self.store.set_web_access(ins):
+            raise Refused("Sender:DMP_NOT_FOUND", "web access needs an active DMP")
+        identifier = f"P{secrets.randbelow(10**9):09d}"
+        password = secrets.token_urlsafe(9)
+        return m.web_access_response(WebAccess(identifier, password))
+
+
+def _transaction(action: str, service: str) -> m.Transaction:
+    transaction = m.TRANSACTIONS.get(action)
+    if transaction is None or transaction.service != service:
+        raise Refused("Sender:ACTION_UNKNOWN", "unknown action for this service")
+    return transaction
+
+
+def _structure_of(cert_der: bytes | None) -> str | None:
+    if not cert_der:
+        return None
+    cert = x509.load_der_x509_certificate(cert_der)
+    units = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    return str(units[0].value) if units else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SandboxServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("sandbox %s", format % args)
+
+    def _send(self, status: int, body: bytes, content_type: str = CONTENT_TYPE) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST, no HTTP answer."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.server.drop(self.connection)
+
+    def do_POST(self) -> None:
+        service = self.path.removeprefix(SERVICES_PATH + "/")
+        if not self.path.startswith(SERVICES_PATH + "/") or service not in (
+            m.SERVICE_PATIENTS,
+            m.SERVICE_CERTIF,
+        ):
+            self._send(404, b"not found", "text/plain")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= MAX_REQUEST:
+            self._send(413, b"request too large", "text/plain")
+            return
+        payload = self.rfile.read(length)
+        relates_to = None
+        try:
+            envelope = parse_soap(payload)
+            relates_to = envelope.message_id
+            transaction = _transaction(envelope.action, service)
+            claims = self._authenticate(envelope.security)
+            self._serve(transaction, envelope.body, claims, relates_to)
+        except EnvelopeError as exc:
+            self._send(400, build_fault(Fault("Sender:BAD_ENVELOPE", str(exc))))
+        except Refused as exc:
+            log.info("sandbox refused a request: %s", exc.fault.code)
+            self._send(400, build_fault(exc.fault, relates_to))
+
+    def _authenticate(self, security: etree._Element | None) -> VihfClaims:
+        assertion = None
+        if security is not None:
+            assertion = security.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+        try:
+            claims = verify_vihf(assertion, self.server.pki.ca, self.server.replay)
+        except VihfError as exc:
+            raise Refused("Sender:VIHF_INVALID", str(exc)) from None
+        peer = self.connection.getpeercert(binary_form=True)
+        if _structure_of(peer) != claims.structure_id:
+            raise Refused("Sender:STRUCTURE_MISMATCH", "VIHF structure differs from the TLS client")
+        if claims.sector != SECTOR_PHARMACY or claims.auth_mode != "INDIRECTE":
+            raise Refused("Sender:VIHF_INVALID", "VIHF sector or authentication mode not allowed")
+        return claims
+
+    def _serve(
+        self, t: m.Transaction, body: etree._Element, claims: VihfClaims, relates_to: str
+    ) -> None:
+        fault = self.server.faults.get(t.operation)
+        if fault == "timeout":
+            self.server.stopping.wait(self.server.fault_delay)
+            self._reset()
+            return
+        if fault == "http500":
+            self._send(500, b"<html><body>Internal Server Error</body></html>", "text/html")
+            return
+        if fault == "reset":
+            self._reset()
+            return
+        if fault == "malformed":
+            self._send(200, b"<soap:Envelope><broken")
+            return
+        answer = self.server.service.handle(t, body, claims)
+        if fault == "commit_then_reset":
+            self._reset()
+            return
+        data, _ = build_envelope(t.action + "Response", "", answer, relates_to=relates_to)
+        self._send(200, data)
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 8443,
+        faults: dict[str, str] | None = None,
+        fault_delay: float = 30.0,
+    ) -> None:
+        self.pki: PkiPaths = ensure_pki(data_dir)
+        self.store = SandboxStore(data_dir / "sandbox.db")
+        self.service = SandboxService(self.store)
+        self.replay = ReplayCache()
+        self.faults = faults or {}
+        self.fault_delay = fault_delay
+        self.stopping = threading.Event()
+        self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(self.pki.ca))
+        self.tls.verify_mode = ssl.CERT_REQUIRED
+        self.tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.tls.load_cert_chain(str(self.pki.server), str(self.pki.server_key))
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
+        return f"https://{host}:{port}{SERVICES_PATH}"
+
+    def finish_request(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
+        """TLS handshake on the worker thread, so a slow client never blocks accept()."""
+        # Headers and body leave in two writes: without NODELAY, Nagle waits for the
+        # client's delayed ACK and every call costs 40 ms.
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            tls = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.info("sandbox refused a TLS client: %s", getattr(exc, "reason", exc))
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)  # type: ignore[arg-type]
+        except (ConnectionError, ssl.SSLError, OSError) as exc:
+            log.debug("sandbox connection ended: %s", exc)
+        finally:
+            self.drop(tls)
+
+    def drop(self, sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.close()
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        super().shutdown()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.store.close()
+
+    def start(self) -> SandboxServer:
+        threading.Thread(target=self.serve_forever, name="dmp-sandbox", daemon=True).start()
+        return self
