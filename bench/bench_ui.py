@@ -174,6 +174,7 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
     from kiosk.sim.data import DEMO_CPS, DEMO_VITALE
     from kiosk.sim.emulators.profiles import load_emulator, read_profile
     from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
+    from kiosk.sim.pharmacist import PharmacistTypesPin
 
     events: list[list[Any]] = []  # [t, kind, detail...]
     frames: list[float] = []
@@ -199,7 +200,8 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
     timed_render.__name__ = "_render"  # Kivy's triggers hold the method by its name
     setattr(KioskApp, "_render", timed_render)  # noqa: B010 - before the trigger is made
     pin = str(read_profile(DEMO_CPS)["pin"])
-    kiosk = DeviceKiosk(load_config(config_path), RunOptions(size=SIZE, cps_pin=pin))
+    kiosk = DeviceKiosk(load_config(config_path), RunOptions(size=SIZE))
+    kiosk.watch(PharmacistTypesPin(kiosk, pin))  # the pharmacist types the CPS PIN once
     phases.mark("imports_services_app")
     app, journey = kiosk.app, kiosk.journey
     vitale = VpcdCard(load_emulator(DEMO_VITALE), slot_port(0))
@@ -268,7 +270,7 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
 def instrument_journey(events: list[list[Any]]) -> None:
     """Time the DMP calls and the Vitale reads (journey runs only: this imports the DMP
     client up front, which the cold-start runs must not)."""
-    import kiosk.appliance.device as device
+    import kiosk.appliance.wiring as wiring
     from kiosk.dmp.client import DmpClient
 
     call = DmpClient.call
@@ -281,7 +283,7 @@ def instrument_journey(events: list[list[Any]]) -> None:
             events.append([t0, "call", transaction.operation, time.monotonic()])
 
     setattr(DmpClient, "call", timed_call)  # noqa: B010
-    reader = device.patient_reader
+    reader = wiring.patient_reader
 
     def timed_reader(config: Any) -> Any:  # noqa: ANN401
         read = reader(config)
@@ -295,7 +297,7 @@ def instrument_journey(events: list[list[Any]]) -> None:
 
         return timed
 
-    setattr(device, "patient_reader", timed_reader)  # noqa: B010
+    setattr(wiring, "patient_reader", timed_reader)  # noqa: B010
 
 
 def attach_instrumented_autopilot(
@@ -326,7 +328,7 @@ def attach_instrumented_autopilot(
         kiosk.app.stop()
 
     autopilot = Autopilot(Plan.load(plan), Path(tempfile.mkdtemp(prefix="bench-shots-")), done)
-    kiosk.journey.on_finished = autopilot.finished
+    kiosk.watch(autopilot)  # its ``finished``; ``rendered`` is called by the bench's hook
     return autopilot
 
 

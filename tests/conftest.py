@@ -114,9 +114,10 @@ def insert_card(pcscd: Pcscd) -> Iterator[InsertCard]:
 
 
 def run_kiosk(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the ``kiosk`` CLI as a field technician would, in a subprocess."""
+    """Run the ``kiosk`` CLI as a field technician would, in a subprocess (in ``cwd``:
+    the demo keeps its state in ``out/demo`` there)."""
     return subprocess.run(
         [sys.executable, "-m", "kiosk.cli", *args],
         capture_output=True,
@@ -124,4 +125,5 @@ def run_kiosk(
         timeout=timeout,
         env={**os.environ, **(env or {})},
         check=False,
+        cwd=cwd,
     )

@@ -19,20 +19,17 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.uix.button import Button
 from kivy.uix.widget import Widget
 
+from kiosk.appliance.observer import KioskObserver
 from kiosk.core import flow as f
 from kiosk.sim.plan import AutopilotError, Plan
 from kiosk.ui.screens.base import KioskScreen
-
-if TYPE_CHECKING:
-    from kiosk.core.journey import Journey
-    from kiosk.ui.app import KioskApp
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +84,7 @@ def _has_keys(widget: Widget) -> bool:
 
 
 @dataclass
-class Autopilot:
+class Autopilot(KioskObserver):
     plan: Plan
     shots: Path
     on_done: Callable[[dict[str, Any]], None]
@@ -193,17 +190,3 @@ class Autopilot:
             "screens": self.screens,
             "ledger_entry": None,
         }
-
-
-def attach_autopilot(app: KioskApp, journey: Journey, plan: Plan, shots: Path) -> dict[str, Any]:
-    """Let ``plan`` drive ``app``; the dict returned holds the summary once it stopped."""
-    result: dict[str, Any] = {}
-
-    def done(summary: dict[str, Any]) -> None:
-        result.update(summary)
-        app.stop()
-
-    autopilot = Autopilot(plan, shots, done)
-    journey.on_finished = autopilot.finished
-    app.on_rendered = autopilot.rendered
-    return result

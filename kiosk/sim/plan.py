@@ -7,10 +7,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.sim.errors import SimulationError
+
 __all__ = ["AutopilotError", "Plan"]
 
 
-class AutopilotError(RuntimeError):
+class AutopilotError(SimulationError):
     pass
 
 

@@ -8,8 +8,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from kiosk.sim.errors import SimulationError
 
-class NoDisplay(RuntimeError):
+
+class NoDisplay(SimulationError):
     pass
 
 

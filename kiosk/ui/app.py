@@ -120,6 +120,10 @@ class KioskApp(App):  # type: ignore[misc]
         self._render_trigger()
         return manager
 
+    def show_staff_notice(self, text: str) -> None:
+        """Set the pharmacist's line on the welcome screen (from any thread)."""
+        Clock.schedule_once(lambda _dt: setattr(self, "staff_notice", text), 0)
+
     def _flipped(self, _window: object) -> None:
         """After each buffer swap, until the welcome screen has been shown once."""
         from kivy.core.window import Window

@@ -132,7 +132,7 @@ def test_an_act_left_pending_by_a_crash_is_resolved_once_the_pin_is_typed(
     """The kiosk died after TD1.1 created the DMP and before the ledger heard of it. The
     next start cannot ask TD0.2 until the pharmacist is authenticated: the act is
     resolved (confirmed, paid once) as soon as the CPS PIN is typed."""
-    from kiosk.appliance.device import open_ledger
+    from kiosk.appliance.wiring import open_ledger
     from kiosk.billing.consent_record import ConsentRecord
     from kiosk.config import load_config
     from kiosk.dmp.models import Consent

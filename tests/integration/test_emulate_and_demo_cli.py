@@ -75,7 +75,7 @@ def test_demo_autopilot_taps_through_the_real_ui(
     shots = tmp_path / "shots"
     result = run_kiosk(
         "run", "--demo", "--autopilot", str(plan_path), "--shots", str(shots),
-        env={"DISPLAY": ""}, timeout=120,
+        env={"DISPLAY": ""}, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
@@ -105,7 +105,7 @@ def test_demo_autopilot_child_with_mobile_prints_the_access_codes_on_paper_only(
     shots = tmp_path / "shots"
     result = run_kiosk(
         "run", "--demo", "--autopilot", str(plan_path), "--shots", str(shots),
-        env={"DISPLAY": ""}, timeout=120,
+        env={"DISPLAY": ""}, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)

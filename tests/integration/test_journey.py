@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.appliance.device import patient_reader
+from kiosk.appliance.wiring import patient_reader
 from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger

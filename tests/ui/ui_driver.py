@@ -617,7 +617,7 @@ class Kiosk:
 
 
 def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
-    from kiosk.appliance.device import patient_reader, print_callback, receipt_printer
+    from kiosk.appliance.wiring import patient_reader, receipt_printer
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
     from kiosk.config import Config, KioskConfig
@@ -645,7 +645,7 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
         practitioner=lambda: practitioner,
         rpps=lambda: cps.rpps,
         pharmacist_code_ok=hashed_code_checker(hash_code(CODE)),
-        print_receipt=print_callback(printer),
+        print_receipt=printer.journey_callback(),
     )
     journey = Journey(
         services, on_finished=lambda outcome: outcomes.append(outcome.value), today=lambda: TODAY

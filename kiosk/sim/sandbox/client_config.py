@@ -21,21 +21,32 @@ def sandbox_client(server: SandboxServer, deadline: float = DEFAULT_DEADLINE) ->
     return DmpClient(transport, server.url, signer, deadline=deadline)
 
 
+def dmp_section(data_dir: Path, url: str, relative: bool = True) -> str:
+    """A config's [dmp] section for this sandbox and its PKI: certificate paths relative
+    to ``data_dir`` (a config written there), or absolute."""
+    pki = PkiPaths(data_dir)
+
+    def where(path: Path) -> str:
+        return path.name if relative else str(path.resolve())
+
+    return (
+        "[dmp]\n"
+        f'endpoint = "{url}"\n'
+        f'ca = "{where(pki.ca)}"\n'
+        f'auth_cert = "{where(pki.auth)}"\n'
+        f'auth_key = "{where(pki.auth_key)}"\n'
+        f'sign_cert = "{where(pki.sign)}"\n'
+        f'sign_key = "{where(pki.sign_key)}"\n'
+        f'structure_id = "{load_pharmacy(data_dir).structure_id}"\n'
+    )
+
+
 def write_client_config(data_dir: Path, url: str) -> Path:
     """A config whose [dmp] section points at this sandbox and its PKI."""
-    pki = PkiPaths(data_dir)
-    pharmacy = load_pharmacy(data_dir)
     path = data_dir / CLIENT_CONFIG
     path.write_text(
         "# Written by `kiosk dmp sandbox`: a client config for this sandbox.\n"
-        "[dmp]\n"
-        f'endpoint = "{url}"\n'
-        f'ca = "{pki.ca.name}"\n'
-        f'auth_cert = "{pki.auth.name}"\n'
-        f'auth_key = "{pki.auth_key.name}"\n'
-        f'sign_cert = "{pki.sign.name}"\n'
-        f'sign_key = "{pki.sign_key.name}"\n'
-        f'structure_id = "{pharmacy.structure_id}"\n',
+        + dmp_section(data_dir, url),
         encoding="utf-8",
     )
     return path

@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 DEFAULT_FINESS = "750012345"
 DEFAULT_PHARMACY = "Pharmacie de démonstration"
 KEY_BITS = 2048
+TEST_CA_NAME = "Borne DMP sandbox test CA"  # what `kiosk run --autopilot` insists on
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ def ensure_pki(
     root.mkdir(parents=True, exist_ok=True)
     pharmacy = pharmacy or Pharmacy(DEFAULT_FINESS, DEFAULT_PHARMACY)
     ca_key = new_key()
-    ca_cert = issue(_name("Borne DMP sandbox test CA"), ca_key, None, ca_key, ca=True)
+    ca_cert = issue(_name(TEST_CA_NAME), ca_key, None, ca_key, ca=True)
     server_key = new_key()
     server_cert = issue(
         _name("DMP sandbox"), server_key, ca_cert, ca_key,

@@ -1,0 +1,64 @@
+"""The kiosk's services built from its config: the patient's card reader, the ledger, the
+DMP client and the receipt printer. Heavy libraries (SQLite and cryptography, TLS and XML
+signing) load when a service is first built, not when this module is imported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiosk.config import Config
+from kiosk.hardware.card_errors import WrongCard
+from kiosk.hardware.cards import VitaleCard
+from kiosk.hardware.roles import Role
+
+if TYPE_CHECKING:
+    from kiosk.billing.ledger import Ledger
+    from kiosk.dmp.client import DmpClient
+    from kiosk.documents.printing import ReceiptPrinter
+
+
+def reader_overrides(config: Config) -> dict[Role, str]:
+    """The reader names a site pinned to a role (``[readers]``); the others are decided
+    by the card inserted."""
+    readers = config.readers
+    pinned = {Role.PATIENT: readers.patient, Role.PROFESSIONAL: readers.professional}
+    return {role: name for role, name in pinned.items() if name}
+
+
+def open_ledger(config: Config) -> Ledger:
+    from kiosk.billing.keys import load_or_create_keys
+    from kiosk.billing.ledger import Ledger
+
+    path = Path(config.ledger.path)
+    return Ledger(path, load_or_create_keys(path.parent, config.ledger.kiosk_name()))
+
+
+def dmp_client(config: Config) -> DmpClient:
+    from kiosk.dmp.client_factory import client_from_config
+
+    return client_from_config(config.dmp)
+
+
+def patient_reader(config: Config) -> Callable[[], VitaleCard]:
+    overrides = reader_overrides(config)
+
+    def read() -> VitaleCard:
+        from kiosk.hardware.reading import INSERTION_GRACE, read_when_present
+
+        # a just-inserted card gets a short grace period instead of "no card"
+        card = read_when_present(Role.PATIENT, None, overrides, timeout=INSERTION_GRACE)
+        if not isinstance(card, VitaleCard):
+            raise WrongCard("the patient reader does not hold a Carte Vitale")
+        return card
+
+    return read
+
+
+def receipt_printer(config: Config) -> ReceiptPrinter:
+    """The receipts: PDF into the spool and, when configured, the ESC/POS ticket, made
+    by a child process (fpdf2 and escpos never load in the kiosk)."""
+    from kiosk.documents.printing import ReceiptPrinter
+
+    return ReceiptPrinter.from_config(config)
