@@ -10,7 +10,7 @@ from kiosk.config import Config, ConfigError
 def check_config(config: Config) -> None:
     """What the kiosk cannot run without, named before any window opens."""
     config.dmp.require()
-    for key in ("ca", "auth_cert", "auth_key", "sign_cert", "sign_key"):
+    for key in config.dmp.CERTIFICATE_KEYS:
         path = Path(getattr(config.dmp, key))
         if not path.is_file():
             raise ConfigError(f"{config.source} [dmp] {key}: no such file {path}")

@@ -1,12 +1,15 @@
 """A JOURNEY plan for the autopilot (DESIGN §3), read and checked without Kivy, so a bad
-plan is reported before any window opens."""
+plan is reported before any window opens: every unknown key, wrong type or value at once."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.config import LANGUAGES
+from kiosk.config_schema import one_of, parse, rule
+from kiosk.core.flow import GUARDIAN_ROLES
 from kiosk.sim.errors import SimulationError
 
 __all__ = ["AutopilotError", "Plan"]
@@ -18,16 +21,16 @@ class AutopilotError(SimulationError):
 
 @dataclass
 class Plan:
-    beneficiary: int = 0
+    beneficiary: int = field(default=0, metadata=rule("an index, 0 or above", lambda i: i >= 0))
     consent: bool = True
     bris_de_glace: bool = True
     centre15: bool = True
     mobile: str | None = None
     email: str | None = None
     pharmacist_code: str = ""
-    guardian: str = "mere"
+    guardian: str = field(default="mere", metadata=one_of(GUARDIAN_ROLES))
     reactivate: bool = True
-    language: str = "fr"
+    language: str = field(default="fr", metadata=one_of(LANGUAGES))
     cps_pin: str | None = None
 
     @classmethod
@@ -38,8 +41,7 @@ class Plan:
             raise AutopilotError(f"{path}: not a journey plan ({exc})") from None
         if not isinstance(data, dict):
             raise AutopilotError(f"{path}: a journey plan is a JSON object")
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise AutopilotError(f"{path}: unknown key {unknown[0]!r}")
-        return cls(**data)
+        plan = parse(cls, data)
+        if isinstance(plan, list):
+            raise AutopilotError(f"{path}: {'; '.join(plan)}")
+        return plan

@@ -129,3 +129,122 @@ def test_relative_paths_are_read_from_the_config_directory(tmp_path: Path) -> No
     config = load_config(write(tmp_path, text))
     assert config.kiosk.spool == str(tmp_path / "receipts")
     assert config.printer.device == str(tmp_path / "lp0")
+
+
+def test_every_problem_is_reported_at_once_on_one_line() -> None:
+    data = {
+        "dmp": {"deadline": 0},
+        "printer": {"kind": "cups"},
+        "kiosk": {"language": "de"},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "/etc/kiosk/kiosk.toml")
+    assert caught.value.problems == [
+        "[dmp] deadline: expected a number of seconds above 0",
+        "[printer] kind: expected one of none, network, usb, serial, file",
+        '[kiosk] language: expected "fr" or "en"',
+    ]
+    assert str(caught.value) == "/etc/kiosk/kiosk.toml " + "; ".join(caught.value.problems)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_file_with_several_problems_names_the_file_once(tmp_path: Path) -> None:
+    text = '[reader]\n[kiosk]\npharmacy = "x"\n[printer]\nport = "9100"\nwidth = 10\n'
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.count(str(path)) == 1
+    assert message.startswith(f"{path}: unknown section 'reader' (did you mean 'readers'?); ")
+    assert len(message.splitlines()) == 1
+    assert caught.value.problems[1:] == [
+        "[kiosk] unknown key 'pharmacy' (did you mean 'pharmacy_name'?)",
+        "[printer] port: expected an int, got str",
+        "[printer] width: expected 24 to 64 characters per line",
+    ]
+
+
+def test_a_single_error_is_its_own_problem() -> None:
+    error = ConfigError("[dmp] endpoint is not set")
+    assert error.problems == ["[dmp] endpoint is not set"]
+    assert str(error) == "[dmp] endpoint is not set"
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"printer": {"width": True}}, "[printer] width: expected an int, got bool"),
+        ({"printer": {"port": False}}, "[printer] port: expected an int, got bool"),
+        ({"printer": {"usb_vendor": 1.0}}, "[printer] usb_vendor: expected an int, got float"),
+        ({"readers": {"patient": False}}, "[readers] patient: expected a str, got bool"),
+    ],
+)
+def test_a_bool_or_a_float_is_not_an_int(data: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert caught.value.problems == [problem]
+
+
+def test_an_int_is_taken_for_a_float() -> None:
+    deadline = parse_config({"dmp": {"deadline": 3}}).dmp.deadline
+    assert deadline == 3.0
+    assert type(deadline) is float
+
+
+def test_cross_key_checks_are_reported_with_the_other_sections() -> None:
+    data = {"printer": {"kind": "usb", "usb_vendor": 0x0416}, "readers": {"slot": 1}}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "kiosk.toml")
+    assert caught.value.problems == [
+        "[printer] usb_vendor, usb_product: a USB printer needs both ids",
+        "[readers] unknown key 'slot' (known keys: patient, professional)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("printer", "accepted"),
+    [
+        ({"kind": "network", "host": "10.0.0.9", "port": 65535}, True),
+        ({"kind": "network", "host": "10.0.0.9", "port": 65536}, False),
+        ({"kind": "usb", "usb_vendor": 0x0416, "usb_product": 0x5011}, True),
+        ({"kind": "file", "device": "/dev/usb/lp0", "width": 24}, True),
+        ({"kind": "file", "device": "/dev/usb/lp0", "width": 65}, False),
+    ],
+)
+def test_printer_bounds(printer: dict[str, Any], accepted: bool) -> None:
+    if accepted:
+        assert parse_config({"printer": printer}).printer.kind == printer["kind"]
+    else:
+        with pytest.raises(ConfigError):
+            parse_config({"printer": printer})
+
+
+def test_retention_years_is_no_longer_a_key() -> None:
+    with pytest.raises(ConfigError, match=r"\[ledger\] unknown key 'retention_years'"):
+        parse_config({"ledger": {"retention_years": 10}}, "kiosk.toml")
+
+
+def test_the_source_is_not_a_key() -> None:
+    with pytest.raises(ConfigError, match="unknown section 'source'"):
+        parse_config({"source": "elsewhere.toml"}, "kiosk.toml")
+
+
+def test_every_path_key_is_read_from_the_config_directory(tmp_path: Path) -> None:
+    text = (
+        '[ledger]\npath = "ledger.db"\n[kiosk]\nspool = "receipts"\nexchange = "usb"\n'
+        '[printer]\nkind = "serial"\ndevice = "tty"\n[readers]\npatient = "reader"\n'
+    )
+    config = load_config(write(tmp_path, text))
+    assert config.ledger.path == str(tmp_path / "ledger.db")
+    assert config.kiosk.spool == str(tmp_path / "receipts")
+    assert config.kiosk.exchange == str(tmp_path / "usb")
+    assert config.printer.device == str(tmp_path / "tty")
+    assert config.readers.patient == "reader"  # not a path
+
+
+def test_absolute_and_default_paths_are_kept(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[kiosk]\nspool = "/srv/receipts"\n'))
+    assert config.kiosk.spool == "/srv/receipts"
+    assert config.kiosk.exchange == "/media/kiosk"
+    assert config.ledger.path == "/var/lib/kiosk/ledger.db"
+    assert parse_config({"kiosk": {"spool": "receipts"}}).kiosk.spool == "receipts"  # no base

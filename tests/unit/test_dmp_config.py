@@ -1,4 +1,5 @@
-"""The [dmp] config section: paths, endpoint, deadline, typos, and require()."""
+"""The [dmp] config section: paths, endpoint, deadline, typos, require() and the startup
+check of its certificate files."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.appliance.startup_checks import check_config
 from kiosk.config import ConfigError, DmpConfig, load_config, parse_config
 
 FULL: dict[str, Any] = {
@@ -162,3 +164,42 @@ def test_require_on_defaults_and_structure_hint() -> None:
     partial = {key: FULL[key] for key in REQUIRED if key != "structure_id"}
     with pytest.raises(ConfigError, match="FINESS"):
         parse_config(dmp(**partial)).dmp.require()
+
+
+def test_the_certificate_keys_are_the_path_keys() -> None:
+    assert DmpConfig.CERTIFICATE_KEYS == PATH_KEYS
+
+
+def test_every_dmp_problem_at_once() -> None:
+    data = dmp(endpoint="http://x", deadline=math.inf, ca=1, sign_crt="x")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "kiosk.toml")
+    assert caught.value.problems == [
+        "[dmp] endpoint: expected an https:// URL",
+        "[dmp] deadline: expected a number of seconds above 0",
+        "[dmp] ca: expected a str, got int",
+        "[dmp] unknown key 'sign_crt' (did you mean 'sign_cert'?)",
+    ]
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_startup_names_the_first_missing_certificate_file(tmp_path: Path) -> None:
+    for key in PATH_KEYS[:2]:
+        (tmp_path / FULL[key]).parent.mkdir(exist_ok=True)
+        (tmp_path / FULL[key]).write_text("PEM", encoding="utf-8")
+    config = parse_config(dmp(**FULL), "kiosk.toml", base=tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        check_config(config)
+    assert (
+        str(caught.value)
+        == f"kiosk.toml [dmp] auth_key: no such file {tmp_path / FULL['auth_key']}"
+    )
+
+
+def test_startup_then_needs_the_pharmacist_code(tmp_path: Path) -> None:
+    paths = {key: str(tmp_path / key) for key in PATH_KEYS}
+    for path in paths.values():
+        Path(path).write_text("PEM", encoding="utf-8")
+    config = parse_config(dmp(**{**FULL, **paths}), "kiosk.toml")
+    with pytest.raises(ConfigError, match=r"\[kiosk\] pharmacist_code_hash is not set"):
+        check_config(config)
