@@ -14,22 +14,21 @@ here knows of them.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from kiosk.appliance import wiring
 from kiosk.appliance.observer import KioskObserver
 from kiosk.config import Config
 from kiosk.core import flow as f
 from kiosk.core.card_events import PatientCardEvents
-from kiosk.core.cps_session import CpsState, CpsStatus, pcsc_cps_session
+from kiosk.core.code_gate import CodeGate
+from kiosk.core.cps_session import CpsState, CpsStatus, PinAnswer, pcsc_cps_session
 from kiosk.core.journey import Journey, Services
 from kiosk.core.lazy import Lazy
 from kiosk.core.pharmacist_code import hashed_code_checker
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from kiosk.ui.screens.base import KioskScreen
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,14 +54,15 @@ class DeviceKiosk:
     """Everything ``kiosk run`` starts, built from one config; :meth:`run` runs it."""
 
     def __init__(self, config: Config, options: RunOptions | None = None) -> None:
-        from kiosk.core.admin_actions import AdminActions, AdminGate
+        from kiosk.core.admin_actions import AdminActions
         from kiosk.ui.app import AdminContext, KioskApp
 
         options = options or RunOptions()
         self.config = config
         self.observers: list[KioskObserver] = []
         self.cps = pcsc_cps_session(wiring.reader_overrides(config), self._cps_changed)
-        gate = AdminGate(hashed_code_checker(config.kiosk.pharmacist_code_hash))
+        state_dir = Path(config.ledger.path).parent
+        gate = CodeGate(hashed_code_checker(config.kiosk.pharmacist_code_hash), state_dir)
         self.ledger: Lazy[Ledger] = Lazy(lambda: wiring.open_ledger(config))
         self.client: Lazy[DmpClient] = Lazy(lambda: wiring.dmp_client(config))
         self.printer = wiring.receipt_printer(config)
@@ -71,18 +72,17 @@ class DeviceKiosk:
             ledger=self.ledger,
             practitioner=self.cps.practitioner,
             rpps=self.cps.rpps,
-            pharmacist_code_ok=gate.checker(time.monotonic),
+            check_code=gate.try_code,
             print_receipt=self.printer.journey_callback(self._printed),
         )
         self.journey = Journey(
             self.services, on_finished=self._finished, language=config.kiosk.language
         )
-        state_dir = Path(config.ledger.path).parent
         admin = AdminContext(
             gate=gate,
             actions=AdminActions(self.ledger, Path(config.kiosk.exchange), state_dir),
-            cps_state=lambda: self.cps.status.text(),
-            enter_cps_pin=lambda pin: self.cps.enter_pin(pin)[1],
+            cps_state=lambda: self.cps.status,
+            enter_cps_pin=lambda pin: self.enter_cps_pin(pin).result(),
         )
         self.app: KioskApp = KioskApp(
             self.journey,
@@ -92,8 +92,7 @@ class DeviceKiosk:
             on_rendered=self._rendered,
         )
         self.services.speak = self.app.speak
-        self._notices = {"cps": f"Pharmacien : {self.cps.status.text()}", "printer": ""}
-        self.app.staff_notice = self._notices["cps"]  # until the CPS is read
+        self.app.show_cps_notice(self.cps.status)  # until the CPS is read
         self._cps_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cps")
         self._state = threading.Lock()
         self._cps_ready = False
@@ -105,9 +104,9 @@ class DeviceKiosk:
         """Attach ``observer`` (before :meth:`run`)."""
         self.observers.append(observer)
 
-    def enter_cps_pin(self, pin: str) -> Future[object]:
+    def enter_cps_pin(self, pin: str) -> Future[PinAnswer]:
         """The pharmacist types the CPS PIN: one VERIFY, on the CPS worker."""
-        return self._cps_job(lambda: self.cps.enter_pin(pin))
+        return self._cps_job(lambda: self.cps.enter_pin(pin)[1])
 
     # -- start-up, behind the first frame ------------------------------------------------
 
@@ -142,32 +141,29 @@ class DeviceKiosk:
             observer.finished(outcome)
 
     def _printed(self, result: PrintResult) -> None:
-        self._notice("printer", result.error or "")
-
-    def _notice(self, kind: str, text: str) -> None:
-        """The pharmacist's line on the welcome screen: the CPS, then the printer."""
-        with self._state:
-            self._notices[kind] = text
-            notice = " · ".join(line for line in self._notices.values() if line)
-        self.app.show_staff_notice(notice)
+        """A receipt problem shows on the pharmacist's line until the next receipt prints."""
+        self.app.show_printer_notice(result.messages())
 
     def _cps_event(self, inserted: bool) -> None:  # monitor thread: card I/O goes elsewhere
         self._cps_job(self.cps.inserted if inserted else self.cps.removed)
 
-    def _cps_job(self, job: Callable[[], object]) -> Future[object]:
-        def logged(done: Future[object]) -> None:
+    def _cps_job(self, job: Callable[[], T]) -> Future[T]:
+        def logged(done: Future[T]) -> None:
             if not done.cancelled() and done.exception() is not None:
                 log.error("CPS job failed: %s", type(done.exception()).__name__)
 
-        future: Future[object] = Future()
-        with contextlib.suppress(RuntimeError):  # shutting down: the card no longer matters
+        try:
             future = self._cps_worker.submit(job)
-            future.add_done_callback(logged)
+        except RuntimeError as exc:  # shutting down: the card no longer matters
+            future = Future()
+            future.set_exception(exc)
+            return future
+        future.add_done_callback(logged)
         return future
 
     def _cps_changed(self, status: CpsStatus) -> None:
         ready = status.state is CpsState.READY
-        self._notice("cps", "" if ready else f"Pharmacien : {status.text()}")
+        self.app.show_cps_notice(None if ready else status)
         with self._state:
             became_ready, self._cps_ready = ready and not self._cps_ready, ready
         if became_ready:

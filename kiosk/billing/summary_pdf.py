@@ -13,8 +13,9 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from kiosk.billing.exports import Summary, euros, french_date, group, month_label, short_label
+from kiosk.billing.french import euros, french_date, group, month_label, short_label
 from kiosk.billing.payments import PeriodBalance
+from kiosk.billing.summary import Summary
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 LEFT, WIDTH, BOTTOM = 15.0, 180.0, 282.0

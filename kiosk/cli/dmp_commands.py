@@ -13,15 +13,16 @@ from typing import Annotated, Any
 import typer
 
 from kiosk.cli.options import ConfigOption, emit_json, fail
-from kiosk.config import ConfigError, load_config
-from kiosk.dmp.models import Created, PatientTraits, Practitioner
+from kiosk.config import Config, ConfigError, load_config
+from kiosk.dmp.models import Consent, Contact, Guardian, PatientTraits
 from kiosk.dmp.service_errors import DmpError
 from kiosk.hardware.card_errors import CardError
-from kiosk.hardware.cards import ProfileError
+from kiosk.hardware.cards import CpsCard, ProfileError
 
 dmp_app = typer.Typer(no_args_is_help=True, help="The DMP service: sandbox and diagnosis.")
 
 DataOption = Annotated[Path, typer.Option("--data", help="Sandbox data directory.")]
+LANGUAGE = "fr"  # the consent text a technician's command records as shown
 
 
 @dmp_app.command("sandbox")
@@ -117,10 +118,10 @@ PinOption = Annotated[str | None, typer.Option(help="CPS PIN, when the CPS is re
 
 def _inputs(
     profile: Path | None, beneficiary: int, cps_profile: Path | None, pin: str | None
-) -> tuple[PatientTraits, Practitioner]:
+) -> tuple[PatientTraits, CpsCard]:
     """The patient and the pharmacist: from profile files, else from the cards."""
-    from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
-    from kiosk.hardware.cards import CpsCard, VitaleCard, cps_from_profile, vitale_from_profile
+    from kiosk.dmp.traits import traits_from_vitale
+    from kiosk.hardware.cards import VitaleCard, cps_from_profile, vitale_from_profile
     from kiosk.hardware.reading import read_card_typed
     from kiosk.sim.emulators.profiles import read_profile
 
@@ -135,7 +136,7 @@ def _inputs(
         traits = traits_from_vitale(vitale, beneficiary)
     except IndexError as exc:
         raise ProfileError(f"--beneficiary {beneficiary}: {exc}") from None
-    return traits, practitioner_from_cps(cps)
+    return traits, cps
 
 
 @dmp_app.command("status")
@@ -149,11 +150,12 @@ def status(
 ) -> None:
     """TD0.0 then TD0.2 for a beneficiary: does a DMP exist? (no INS is printed)"""
     from kiosk.dmp.client_factory import client_from_config
+    from kiosk.dmp.traits import practitioner_from_cps
 
     try:
         client = client_from_config(load_config(config).dmp)
-        traits, practitioner = _inputs(profile, beneficiary, cps_profile, pin)
-        session = client.session(practitioner)
+        traits, cps = _inputs(profile, beneficiary, cps_profile, pin)
+        session = client.session(practitioner_from_cps(cps))
         started = time.monotonic()
         identity = session.certified_identity(traits)
         identified = time.monotonic()
@@ -193,14 +195,13 @@ def create(
     pin: PinOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Open (or reactivate) the DMP of a beneficiary; web access if a contact is given."""
-    from kiosk.dmp.client_factory import client_from_config
-    from kiosk.dmp.models import Consent, Contact, DmpState, Guardian
+    """Open (or reactivate) the DMP of a beneficiary; web access if a contact is given.
+    The act is recorded in the config's ledger as the kiosk records it (pending before the
+    call, its outcome after)."""
     from kiosk.dmp.rules import check_consent, check_contact
 
     choices = Consent(consent, bris_de_glace, centre15)
     contact = Contact(mobile, email) if mobile or email else None
-    answer: dict[str, Any] = {}
     representative = None
     if guardian is not None:
         parts = guardian.split(":")
@@ -211,25 +212,8 @@ def create(
         check_consent(choices)
         if contact is not None:
             contact = check_contact(contact)
-        client = client_from_config(load_config(config).dmp)
-        traits, practitioner = _inputs(profile, beneficiary, cps_profile, pin)
-        session = client.session(practitioner)
-        identity = session.certified_identity(traits)
-        state = session.status(identity).state
-        if state is DmpState.EXISTS:
-            answer = {"outcome": "already_exists"}
-        elif state is DmpState.CLOSED:
-            answer = {"outcome": "reactivated", **_at(session.reactivate(identity, choices))}
-        else:
-            outcome = session.create_or_resolve(identity, choices, representative)
-            answer = {
-                "outcome": "created",
-                "created_at": outcome.created_at,
-                "resolved_after_error": outcome.resolved_after_error,
-            }
-        if contact is not None and answer["outcome"] != "already_exists":
-            access = session.create_web_access(identity, contact)
-            answer["web_access_identifier"] = access.identifier  # the password: paper only
+        answer = _open(load_config(config), (profile, beneficiary, cps_profile, pin),
+                       choices, representative, contact)  # fmt: skip
     except (ConfigError, DmpError, CardError, ProfileError) as exc:
         fail(str(exc))
     if as_json:
@@ -238,5 +222,49 @@ def create(
         typer.echo(f"DMP {answer['outcome']}")
 
 
-def _at(created: Created) -> dict[str, str]:
-    return {"created_at": created.created_at}
+def _open(
+    config: Config,
+    inputs: tuple[Path | None, int, Path | None, str | None],
+    consent: Consent,
+    guardian: Guardian | None,
+    contact: Contact | None,
+) -> dict[str, Any]:
+    """TD0.0, TD0.2, then the ledger policy's opening (TD1.1 or TD1.2), then TD1.5a."""
+    from kiosk.appliance.wiring import open_ledger
+    from kiosk.core.lazy import Lazy
+    from kiosk.core.ledger_policy import LedgerDown, LedgerPolicy, Opening, consent_record
+    from kiosk.dmp.client_factory import client_from_config
+    from kiosk.dmp.models import DmpState
+    from kiosk.dmp.traits import practitioner_from_cps
+
+    client = client_from_config(config.dmp)
+    traits, cps = _inputs(*inputs)
+    session = client.session(practitioner_from_cps(cps))
+    identity = session.certified_identity(traits)
+    state = session.status(identity).state
+    ledger = Lazy(lambda: open_ledger(config))
+    policy = LedgerPolicy(ledger)
+    try:
+        if state is DmpState.EXISTS:
+            nothing = consent_record(Consent(False), False, LANGUAGE, cps.rpps)
+            policy.record_existing(cps.rpps, identity, nothing)
+            return {"outcome": "already_exists"}
+        record = consent_record(consent, contact is not None, LANGUAGE, cps.rpps)
+        opening = Opening(identity, consent, record, guardian, state is DmpState.CLOSED)
+        try:
+            opened = policy.open_dmp(session, cps.rpps, opening)
+        except LedgerDown as exc:
+            fail(f"{config.ledger.path}: cannot record the act ({exc}); nothing was sent")
+    finally:
+        if ledger.built:
+            ledger().close()
+    answer: dict[str, Any] = {
+        "outcome": "reactivated" if opened.reactivated else "created",
+        "created_at": opened.created_at,
+    }
+    if not opened.reactivated:
+        answer["resolved_after_error"] = opened.resolved_after_error
+    if contact is not None:
+        access = session.create_web_access(identity, contact)
+        answer["web_access_identifier"] = access.identifier  # the password: paper only
+    return answer

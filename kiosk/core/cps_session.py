@@ -25,9 +25,9 @@ from kiosk.hardware.card_errors import CardError, InvalidPin, PinBlocked, PinReq
 from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
 from kiosk.hardware.cps import check_pin_format
 from kiosk.hardware.roles import Role
+from kiosk.messages import MessageEnum
 
 log = logging.getLogger(__name__)
-ACCEPTED = "Code CPS accepté."
 
 
 class CpsState(enum.Enum):
@@ -45,19 +45,38 @@ class CpsStatus:
     holder: str = ""  # "Claire DUPONT" once the PIN is entered (the identity is PIN-protected)
     rpps: str = ""
 
-    def text(self) -> str:
-        """The admin screen's line, in French."""
-        if self.state is CpsState.ABSENT:
-            return "CPS : aucune carte dans le lecteur du pharmacien"
-        if self.state is CpsState.READY:
-            return f"CPS de {self.holder} : insérée, code saisi ({self.tries_left} essais)"
-        if self.state is CpsState.BLOCKED:
-            return "CPS bloquée (3 codes faux) : débloquez-la avec son code PUK"
-        if self.state is CpsState.UNREADABLE:
-            return "CPS illisible : retirez-la puis réinsérez-la"
-        if self.tries_left is None:
-            return "CPS insérée : code à saisir"
-        return f"CPS insérée : code à saisir ({self.tries_left} essai(s) restant(s))"
+    @property
+    def key(self) -> str:
+        """The message this status is, for the admin and the pharmacist's line."""
+        if self.state is CpsState.NEEDS_PIN and self.tries_left is not None:
+            return "cps.needs_pin_tries"
+        return f"cps.{self.state.value}"
+
+    def args(self) -> Mapping[str, object]:
+        return {"holder": self.holder, "tries_left": self.tries_left}
+
+
+class PinEntry(MessageEnum):
+    """What became of a CPS PIN typed on the admin keypad."""
+
+    ACCEPTED = "cps.pin_accepted"
+    NOT_SENT = "cps.pin_not_sent"  # not 4 to 8 digits: nothing reached the card
+    BLOCKED = "cps.pin_blocked"
+    NO_CARD = "cps.pin_no_card"
+    NO_ANSWER = "cps.pin_no_answer"
+    FAILED = "cps.pin_failed"  # the exchange failed unexpectedly
+
+
+@dataclass(frozen=True, slots=True)
+class PinRefused:
+    tries_left: int
+    key = "cps.pin_wrong"
+
+    def args(self) -> Mapping[str, object]:
+        return {"tries_left": self.tries_left}
+
+
+PinAnswer = PinEntry | PinRefused
 
 
 # Reads the CPS in the pharmacist's reader: with a PIN (one VERIFY), or without (raises
@@ -134,29 +153,29 @@ class CpsSession:
 
     # -- the pharmacist -------------------------------------------------------------------
 
-    def enter_pin(self, pin: str) -> tuple[CpsStatus, str]:
-        """One VERIFY with ``pin``; the new status and the French message to show."""
+    def enter_pin(self, pin: str) -> tuple[CpsStatus, PinAnswer]:
+        """One VERIFY with ``pin``; the new status and what to tell the pharmacist."""
         with self._io:
             return self._enter_pin(pin)
 
-    def _enter_pin(self, pin: str) -> tuple[CpsStatus, str]:
+    def _enter_pin(self, pin: str) -> tuple[CpsStatus, PinAnswer]:
         try:
             check_pin_format(pin)  # a typo costs no try: nothing reaches the card
             card = self._read(pin)
         except InvalidPin:
-            return self._status, "Le code CPS compte 4 à 8 chiffres : rien n'a été envoyé."
+            return self._status, PinEntry.NOT_SENT
         except PinWrong as exc:
             status = self._set(CpsStatus(CpsState.NEEDS_PIN, exc.tries_left))
-            return status, f"Code CPS incorrect : {exc.tries_left} essai(s) restant(s)."
+            return status, PinRefused(exc.tries_left)
         except PinBlocked:
-            return self._set(CpsStatus(CpsState.BLOCKED, 0)), "CPS bloquée : code faux 3 fois."
+            return self._set(CpsStatus(CpsState.BLOCKED, 0)), PinEntry.BLOCKED
         except CardError as exc:
-            log.warning("CPS PIN entry failed: %s", type(exc).__name__)
+            log.warning("CPS PIN entry failed [%s]: %s", exc.problem.key, type(exc).__name__)
             status = self._refresh()
             if status.state is CpsState.ABSENT:
-                return status, "Aucune CPS dans le lecteur du pharmacien."
-            return status, "La CPS n'a pas répondu : retirez-la, réinsérez-la, puis recommencez."
-        return self._set(_ready(card), card), ACCEPTED
+                return status, PinEntry.NO_CARD
+            return status, PinEntry.NO_ANSWER
+        return self._set(_ready(card), card), PinEntry.ACCEPTED
 
     def practitioner(self) -> Practitioner | None:
         """The pharmacist, when the CPS in the reader is verified: asked anew each time

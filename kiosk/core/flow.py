@@ -10,8 +10,12 @@ Rules enforced here:
 - consent is unticked and required; emergency access (bris de glace) and SAMU-centre 15
   access are ticked by default [V EX_1.1-1050];
 - giving a contact creates the online account: the patient sees a warning first;
-- nothing is created without the pharmacist's attestation (3 wrong codes lock it);
+- nothing is created without the pharmacist's attestation (the code is checked by the
+  one pharmacist-code gate, :mod:`kiosk.core.code_gate`, which also locks it);
 - inactivity: a warning, then back to welcome.
+
+What the patient is told travels as typed messages (:mod:`kiosk.messages`), rendered by
+the UI; the commands are one small dataclass each.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TypeAlias
 
+from kiosk.core.code_gate import Accepted, CodeVerdict
+from kiosk.hardware.card_errors import CardProblem
 from kiosk.hardware.cards import Beneficiary, VitaleCard
+from kiosk.messages import Message, MessageEnum
 
 WARN_AFTER = 60.0  # seconds without a touch before "are you still there?"
 RESET_AFTER = 90.0  # seconds without a touch before the journey ends
-ATTESTATION_TRIES = 3
-ATTESTATION_LOCK = 300.0  # seconds the attestation stays locked after 3 wrong codes
 MAJORITY = 18
 
 
@@ -46,6 +51,15 @@ class Screen(StrEnum):
     CREATING = "creating"
     DONE = "done"
     ERROR = "error"
+
+
+class JourneyProblem(MessageEnum):
+    """What the patient is told when the journey itself cannot go on."""
+
+    DMP_NOT_CHECKED = "journey.dmp_not_checked"  # TD0.2 gave no usable answer
+    CHECK_EXPIRED = "journey.check_expired"  # the identity check is gone: start again
+    LEDGER_DOWN = "journey.ledger_down"  # the act cannot be recorded: nothing sent
+    UNEXPECTED = "journey.unexpected"  # a bug, logged
 
 
 class Outcome(StrEnum):
@@ -77,7 +91,7 @@ class CardRead:
 
 @dataclass(frozen=True)
 class CardFailed:
-    message: str  # French, for the patient
+    message: Message  # for the patient
 
 
 @dataclass(frozen=True)
@@ -104,12 +118,12 @@ class DmpDone:
 
 @dataclass(frozen=True)
 class DmpFailed:
-    message: str  # French, for the patient
+    message: Message  # for the patient
 
 
 @dataclass(frozen=True)
 class AttestationChecked:
-    ok: bool
+    verdict: CodeVerdict  # the pharmacist-code gate's answer
 
 
 Event: TypeAlias = (
@@ -118,16 +132,69 @@ Event: TypeAlias = (
 )  # fmt: skip
 
 
-# --- commands -------------------------------------------------------------------------
+# --- commands ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Command:
-    """Something the journey must do. ``name`` in: read_card, check_dmp, open_dmp,
-    check_attestation, record_refusal, print_receipt, finished, wipe, speak."""
+class ReadCard:
+    """Read the Carte Vitale just inserted."""
 
-    name: str
-    args: tuple[object, ...] = ()
+
+@dataclass(frozen=True)
+class CheckDmp:
+    """TD0.0 then TD0.2 for the beneficiary chosen."""
+
+    beneficiary: int
+
+
+@dataclass(frozen=True)
+class CheckAttestation:
+    """Ask the pharmacist-code gate about the code typed."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class OpenDmp:
+    """Record the act, then create (TD1.1) or reactivate (TD1.2) the DMP."""
+
+    beneficiary: int
+    choices: Choices
+    guardian_role: str | None
+    reactivate: bool
+
+
+@dataclass(frozen=True)
+class RecordRefusal:
+    beneficiary: int | None
+
+
+@dataclass(frozen=True)
+class PrintReceipt:
+    outcome: Outcome
+    web_access: bool
+
+
+@dataclass(frozen=True)
+class Finished:
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Wipe:
+    """Forget everything of the patient: the journey is over."""
+
+
+@dataclass(frozen=True)
+class Speak:
+    screen: Screen
+    language: str
+
+
+Command: TypeAlias = (
+    ReadCard | CheckDmp | CheckAttestation | OpenDmp | RecordRefusal | PrintReceipt | Finished
+    | Wipe | Speak
+)  # fmt: skip
 
 
 # --- state ----------------------------------------------------------------------------
@@ -154,12 +221,10 @@ class Flow:
     dmp_state: str | None = None
     outcome: Outcome | None = None
     web_access: bool = False  # the online access asked for was created (DmpDone)
-    message: str = ""
+    message: Message | None = None  # for the patient (error screen, attestation feedback)
     last_touch: float = 0.0
     warning: bool = False
-    attestation_failures: int = 0
-    attestation_locked_until: float = 0.0
-    attestation_pending: bool = False  # a check_attestation was asked and not answered
+    attestation_pending: bool = False  # a CheckAttestation was asked and not answered
     today: dt.date = dt.date(2026, 1, 1)
 
     @property
@@ -200,15 +265,8 @@ def is_minor(birth_date: str, today: dt.date) -> bool:
 
 
 def fresh(flow: Flow, now: float) -> Flow:
-    """Back to welcome with nothing of the patient kept; the language and the
-    attestation lock (a protection, not patient data) survive."""
-    return Flow(
-        language=flow.language,
-        last_touch=now,
-        attestation_failures=flow.attestation_failures,
-        attestation_locked_until=flow.attestation_locked_until,
-        today=flow.today,
-    )
+    """Back to welcome with nothing of the patient kept; the language survives."""
+    return Flow(language=flow.language, last_touch=now, today=flow.today)
 
 
 def _leaving(flow: Flow) -> Outcome:
@@ -225,10 +283,7 @@ def _leaving(flow: Flow) -> Outcome:
 
 def _end(flow: Flow, outcome: Outcome, now: float | None = None) -> tuple[Flow, list[Command]]:
     """The journey is over: wipe and go back to welcome."""
-    return fresh(flow, flow.last_touch if now is None else now), [
-        Command("finished", (outcome,)),
-        Command("wipe"),
-    ]
+    return fresh(flow, flow.last_touch if now is None else now), [Finished(outcome), Wipe()]
 
 
 def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
@@ -239,7 +294,7 @@ def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         if flow.screen is Screen.CREATING:
             # the creation runs on: the ledger and the DMP call finish it; the screen
             # returns to welcome and the patient's data is wiped now
-            return fresh(flow, flow.last_touch), [Command("wipe")]
+            return fresh(flow, flow.last_touch), [Wipe()]
         return _end(flow, _leaving(flow))
     if isinstance(event, Tick):
         return _tick(flow, event.now)
@@ -248,7 +303,7 @@ def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         if event.action == "language":
             return replace(flow, language="en" if flow.language == "fr" else "fr"), []
         if event.action == "read_aloud":
-            return flow, [Command("speak", (flow.screen, flow.language))]
+            return flow, [Speak(flow.screen, flow.language)]
         if event.action == "cancel" and flow.screen is not Screen.CREATING:
             if flow.screen is Screen.WELCOME:
                 return flow, []
@@ -298,16 +353,14 @@ def _insert_card(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
 
 def _inserted(flow: Flow, event: CardInserted) -> tuple[Flow, list[Command]]:
     if event.kind != "vitale":
-        message = "Carte non reconnue. Insérez votre carte Vitale."
-        return replace(flow, screen=Screen.ERROR, message=message), []
-    return replace(flow, screen=Screen.READING), [Command("read_card")]
+        return replace(flow, screen=Screen.ERROR, message=CardProblem.UNKNOWN), []
+    return replace(flow, screen=Screen.READING), [ReadCard()]
 
 
 def _reading(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, CardRead):
         if not event.card.beneficiaries:
-            message = "Cette carte ne porte aucun bénéficiaire."
-            return replace(flow, screen=Screen.ERROR, message=message), []
+            return replace(flow, screen=Screen.ERROR, message=CardProblem.NO_BENEFICIARY), []
         return replace(flow, screen=Screen.CHOOSE, card=event.card), []
     if isinstance(event, CardFailed):
         return replace(flow, screen=Screen.ERROR, message=event.message), []
@@ -325,19 +378,21 @@ def _choose(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     chosen = replace(flow, beneficiary=index, guardian_role=None)
     if chosen.needs_guardian:
         return replace(chosen, screen=Screen.GUARDIAN), []
-    return _check(chosen)
+    return _check(chosen, index)
 
 
 def _guardian(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, Tap) and event.action == "guardian" and event.value in GUARDIAN_ROLES:
-        return _check(replace(flow, guardian_role=str(event.value)))
+        if flow.beneficiary is None:
+            return flow, []
+        return _check(replace(flow, guardian_role=str(event.value)), flow.beneficiary)
     if isinstance(event, Tap) and event.action == "back":
         return replace(flow, screen=Screen.CHOOSE, beneficiary=None), []
     return flow, []
 
 
-def _check(flow: Flow) -> tuple[Flow, list[Command]]:
-    return replace(flow, screen=Screen.CHECKING), [Command("check_dmp", (flow.beneficiary,))]
+def _check(flow: Flow, beneficiary: int) -> tuple[Flow, list[Command]]:
+    return replace(flow, screen=Screen.CHECKING), [CheckDmp(beneficiary)]
 
 
 def _checking(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
@@ -348,8 +403,8 @@ def _checking(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
             return replace(flow, screen=Screen.CLOSED, dmp_state="closed"), []
         if event.state == "not_found":
             return replace(flow, screen=Screen.INFORMATION, dmp_state="not_found"), []
-        message = "Le service DMP n'a pas pu vérifier ce dossier."  # never create on doubt
-        return replace(flow, screen=Screen.ERROR, message=message), []
+        problem = JourneyProblem.DMP_NOT_CHECKED  # never create on doubt
+        return replace(flow, screen=Screen.ERROR, message=problem), []
     if isinstance(event, DmpFailed):
         return replace(flow, screen=Screen.ERROR, message=event.message), []
     return flow, []
@@ -390,7 +445,7 @@ def _consent(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         return replace(flow, screen=Screen.CONTACT), []
     if event.action == "refuse":  # nothing is sent; the refusal is recorded, unpaid
         ended, commands = _end(flow, Outcome.REFUSED)
-        return ended, [Command("record_refusal", (flow.beneficiary,)), *commands]
+        return ended, [RecordRefusal(flow.beneficiary), *commands]
     return flow, []
 
 
@@ -421,39 +476,23 @@ def _contact(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
 
 def _attestation(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, Tap) and event.action == "attest" and isinstance(event.value, str):
-        if flow.last_touch < flow.attestation_locked_until:  # last_touch: now, via touched()
-            return replace(flow, message="Saisie bloquée : patientez quelques minutes."), []
-        return replace(flow, attestation_pending=True), [
-            Command("check_attestation", (event.value,))
-        ]
+        return replace(flow, attestation_pending=True), [CheckAttestation(event.value)]
     if isinstance(event, AttestationChecked) and flow.attestation_pending:
         flow = replace(flow, attestation_pending=False)  # an answer nobody asked is ignored
-        if event.ok:
-            return replace(flow, screen=Screen.CREATING, attestation_failures=0, message=""), [
-                Command("open_dmp", (flow.beneficiary, flow.choices, flow.guardian_role,
-                                     flow.dmp_state == "closed")),
-            ]  # fmt: skip
-        failures = flow.attestation_failures + 1
-        if failures >= ATTESTATION_TRIES:
-            return replace(
-                flow,
-                attestation_failures=0,
-                attestation_locked_until=flow.last_touch + ATTESTATION_LOCK,
-                message="Code incorrect 3 fois : saisie bloquée 5 minutes.",
-            ), []
-        left = ATTESTATION_TRIES - failures
-        return replace(
-            flow, attestation_failures=failures, message=f"Code incorrect ({left} essai(s))."
-        ), []
+        if isinstance(event.verdict, Accepted) and flow.beneficiary is not None:
+            opening = OpenDmp(
+                flow.beneficiary, flow.choices, flow.guardian_role, flow.dmp_state == "closed"
+            )
+            return replace(flow, screen=Screen.CREATING, message=None), [opening]
+        if not isinstance(event.verdict, Accepted):  # wrong, or locked: the gate says
+            return replace(flow, message=event.verdict), []
     return flow, []
 
 
 def _creating(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, DmpDone):
         done = replace(flow, screen=Screen.DONE, outcome=event.outcome, web_access=event.web_access)
-        return done, [
-            Command("print_receipt", (event.outcome, event.web_access)),
-        ]
+        return done, [PrintReceipt(event.outcome, event.web_access)]
     if isinstance(event, DmpFailed):
         return replace(flow, screen=Screen.ERROR, message=event.message), []
     return flow, []

@@ -1,11 +1,28 @@
-"""Typed DMP errors: English message for logs, French for the patient, a fix hint.
-None of them carries an INS, a name or a contact."""
+"""Typed DMP errors: an English message for logs, a :class:`DmpProblem` for the patient
+(rendered by the UI), a fix hint. None of them carries an INS, a name or a contact."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from kiosk.messages import MessageEnum
+
+
+class DmpProblem(MessageEnum):
+    """What the patient is told when the DMP service could not do what was asked."""
+
+    FAILED = "dmp.failed"
+    INPUT_INVALID = "dmp.input_invalid"
+    UNAVAILABLE = "dmp.unavailable"
+    AUTHENTICATION = "dmp.authentication"
+    TIMEOUT = "dmp.timeout"
+    UNREADABLE_ANSWER = "dmp.unreadable_answer"
+    REJECTED = "dmp.rejected"
+    PHARMACIST_NOT_READY = "dmp.pharmacist_not_ready"
+
 
 class DmpError(Exception):
-    patient_message = "Le service DMP n'a pas pu traiter la demande. Réessayez plus tard."
+    problem: ClassVar[DmpProblem] = DmpProblem.FAILED
     fix = "Run `kiosk doctor`; check the network and the DMP endpoint in the config."
 
     def __init__(self, message: str) -> None:
@@ -18,36 +35,36 @@ class DmpError(Exception):
 class DmpInputError(DmpError):
     """A rule checked before anything is sent (consent, contact syntax, INS origin)."""
 
-    patient_message = "Une information saisie n'est pas valable."
+    problem = DmpProblem.INPUT_INVALID
     fix = "Correct the input; nothing was sent to the DMP service."
 
 
 class DmpUnavailable(DmpError):
-    patient_message = "Le service DMP est momentanément indisponible. Réessayez plus tard."
+    problem = DmpProblem.UNAVAILABLE
     fix = "Check the network and the endpoint; the service may be down (try `kiosk dmp status`)."
 
 
 class DmpAuthenticationError(DmpUnavailable):
-    patient_message = "La borne n'a pas pu s'identifier auprès du service DMP."
+    problem = DmpProblem.AUTHENTICATION
     fix = "Check the pharmacy certificates (auth/sign) in the config and their expiry dates."
 
 
 class DmpTimeout(DmpError):
-    patient_message = "Le service DMP met trop de temps à répondre."
+    problem = DmpProblem.TIMEOUT
     fix = (
         "The call exceeded its deadline; for a creation the outcome is checked with a status call."
     )
 
 
 class DmpProtocolError(DmpError):
-    patient_message = "Le service DMP a renvoyé une réponse illisible."
+    problem = DmpProblem.UNREADABLE_ANSWER
     fix = "The response could not be parsed; check the endpoint is the DMP service."
 
 
 class DmpRejected(DmpError):
     """The service answered with a SOAP fault."""
 
-    patient_message = "Le service DMP a refusé la demande."
+    problem = DmpProblem.REJECTED
     fix = "Read the fault code in the journal."
 
     def __init__(self, code: str, message: str) -> None:
@@ -59,8 +76,5 @@ class DmpRejected(DmpError):
 class PharmacistNotReady(DmpError):
     """No CPS with its PIN entered: the kiosk cannot authenticate the pharmacist."""
 
-    patient_message = (
-        "La carte du pharmacien n'est pas prête. Adressez-vous au comptoir : "
-        "le pharmacien doit insérer sa carte CPS et saisir son code."
-    )
+    problem = DmpProblem.PHARMACIST_NOT_READY
     fix = "Insert the CPS in the pharmacist reader, then enter its PIN on the admin screen."

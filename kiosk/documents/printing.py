@@ -7,8 +7,8 @@ and prints the ESC/POS ticket when ``[printer] kind`` is not ``none``. The job g
 the child's stdin, never in argv or the environment (the provisional password would
 show in /proc/*/cmdline), and the child is killed past ``timeout``.
 
-Whatever happens, ``print_receipt`` returns a ``PrintResult``: what came out, and a
-message in French for the pharmacist when something did not. It raises nothing: a
+Whatever happens, ``print_receipt`` returns a ``PrintResult``: what came out, and the
+pharmacist's messages (typed, rendered by the UI) when something did not. It raises nothing: a
 printer that is off must not end the patient's journey. Logs name outputs and
 problems, never the patient, the identifier or the password.
 
@@ -32,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -43,6 +43,7 @@ import kiosk
 from kiosk.config import Config, KioskConfig, PrinterConfig
 from kiosk.dmp.models import WebAccess
 from kiosk.documents.render import Job
+from kiosk.messages import MessageEnum
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,22 @@ _ROOT = Path(kiosk.__file__).resolve().parent.parent  # where the kiosk package 
 
 
 class Problem(StrEnum):
-    PDF_FAILED = "pdf_failed"
-    TICKET_UNREACHABLE = "ticket_unreachable"
-    TICKET_NO_PAPER = "ticket_no_paper"
-    TICKET_INTERRUPTED = "ticket_interrupted"
-    TICKET_DRIVER = "ticket_driver"
-    TICKET_FAILED = "ticket_failed"
-    TICKET_TIMEOUT = "ticket_timeout"  # the PDF was done, the printer never finished
-    TIMEOUT = "timeout"  # the renderer did not finish in time
-    CRASHED = "crashed"  # the renderer died or could not start
+    """What went wrong with a receipt; its value is the key of the pharmacist's message
+    (:class:`PrinterTrouble`, which names the printer)."""
+
+    PDF_FAILED = "printer.pdf_failed"
+    TICKET_UNREACHABLE = "printer.ticket_unreachable"
+    TICKET_NO_PAPER = "printer.ticket_no_paper"
+    TICKET_INTERRUPTED = "printer.ticket_interrupted"
+    TICKET_DRIVER = "printer.ticket_driver"
+    TICKET_FAILED = "printer.ticket_failed"
+    TICKET_TIMEOUT = "printer.ticket_timeout"  # the PDF was done, the printer never finished
+    TIMEOUT = "printer.timeout"  # the renderer did not finish in time
+    CRASHED = "printer.crashed"  # the renderer died or could not start
+
+
+class PrinterNote(MessageEnum):
+    PDF_KEPT = "printer.pdf_kept"  # after a ticket problem: the PDF can be printed again
 
 
 _TICKET_PROBLEMS = {
@@ -74,23 +82,20 @@ _TICKET_PROBLEMS = {
     "failed": Problem.TICKET_FAILED,
 }
 
-# For the pharmacist (admin screen, done screen's staff note); {where} is the printer.
-MESSAGES = {
-    Problem.PDF_FAILED: "Le reçu PDF n'a pas pu être enregistré (dossier d'impression "
-    "plein ou non accessible).",
-    Problem.TICKET_UNREACHABLE: "Imprimante à tickets injoignable ({where}) : vérifiez "
-    "qu'elle est allumée, branchée et en ligne.",
-    Problem.TICKET_NO_PAPER: "Imprimante à tickets sans papier : remettez un rouleau.",
-    Problem.TICKET_INTERRUPTED: "Impression du ticket interrompue : l'imprimante s'est "
-    "déconnectée pendant l'envoi.",
-    Problem.TICKET_DRIVER: "Imprimante à tickets non prise en charge sur ce poste "
-    "(pilote USB ou série manquant).",
-    Problem.TICKET_FAILED: "Le ticket n'a pas pu être imprimé.",
-    Problem.TICKET_TIMEOUT: "L'imprimante à tickets ne répond pas ({where}) : ticket non imprimé.",
-    Problem.TIMEOUT: "L'impression du reçu a pris trop de temps et a été abandonnée.",
-    Problem.CRASHED: "Le programme d'impression du reçu s'est arrêté de façon inattendue.",
-}
-PDF_KEPT = "Le reçu PDF est enregistré : il peut être réimprimé."
+
+@dataclass(frozen=True, slots=True)
+class PrinterTrouble:
+    """The pharmacist's message about one problem of one receipt printer."""
+
+    problem: Problem
+    where: str  # "192.0.2.7:9100", "USB 04b8:0e15", "/dev/usb/lp0"…
+
+    @property
+    def key(self) -> str:
+        return self.problem.value
+
+    def args(self) -> Mapping[str, object]:
+        return {"where": self.where}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +106,18 @@ class PrintResult:
     ticket: bool  # an ESC/POS ticket was printed (always False with kind = "none")
     ticket_wanted: bool = False  # a ticket printer is configured
     problems: tuple[Problem, ...] = ()
-    error: str | None = field(default=None)  # French, for the pharmacist; None when ok
+    where: str = field(default="", compare=False)  # the printer, as the messages name it
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def messages(self) -> tuple[PrinterTrouble | PrinterNote, ...]:
+        """For the pharmacist: each problem, then whether the PDF is kept; () when ok."""
+        if not self.problems:
+            return ()
+        troubles = tuple(PrinterTrouble(problem, self.where) for problem in self.problems)
+        return (*troubles, PrinterNote.PDF_KEPT) if self.pdf is not None else troubles
 
 
 def _where(config: PrinterConfig) -> str:
@@ -114,15 +126,6 @@ def _where(config: PrinterConfig) -> str:
     if config.kind == "usb":
         return f"USB {config.usb_vendor:04x}:{config.usb_product:04x}"
     return config.device or config.kind
-
-
-def _message(problems: Sequence[Problem], config: PrinterConfig, pdf: Path | None) -> str | None:
-    if not problems:
-        return None
-    parts = [MESSAGES[p].format(where=_where(config)) for p in problems]
-    if pdf is not None:
-        parts.append(PDF_KEPT)
-    return " ".join(parts)
 
 
 @dataclass
@@ -188,13 +191,12 @@ class ReceiptPrinter:
         except Exception as exc:  # noqa: BLE001 - a receipt must not end the journey
             # by type only: a traceback's frames could quote the job
             log.error("receipt printing failed (%s)", type(exc).__name__)  # noqa: TRY400
-            problems = (Problem.CRASHED,)
             return PrintResult(
                 pdf=None,
                 ticket=False,
                 ticket_wanted=self.printer.kind != "none",
-                problems=problems,
-                error=_message(problems, self.printer, None),
+                problems=(Problem.CRASHED,),
+                where=_where(self.printer),
             )
 
     def _print(
@@ -259,7 +261,7 @@ class ReceiptPrinter:
     ) -> Callable[[str, str, WebAccess | None], None]:
         """A ``Services.print_receipt`` for the journey: starts the receipt in the
         background and returns at once; ``on_result`` gets the PrintResult (on the
-        printing thread) when it is done, e.g. to show the pharmacist ``result.error``."""
+        printing thread) when it is done, e.g. to show the pharmacist ``result.messages()``."""
 
         def print_receipt(outcome: str, language: str, web_access: WebAccess | None) -> None:
             future = self.submit(outcome, language, web_access)
@@ -331,7 +333,7 @@ class ReceiptPrinter:
             ticket=ticket,
             ticket_wanted=wanted,
             problems=tuple(dict.fromkeys(problems)),
-            error=_message(problems, self.printer, pdf),
+            where=_where(self.printer),
         )
 
     def _spooled(self, reported: object) -> Path | None:

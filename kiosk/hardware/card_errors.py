@@ -1,13 +1,37 @@
-"""Typed card errors: an English message for logs and the CLI, a French one for the
-patient's screen, and a hint for the technician. None of them carries patient data."""
+"""Typed card errors: an English message for logs and the CLI, a :class:`CardProblem`
+for the patient's screen (rendered by the UI), and a hint for the technician. None of
+them carries patient data."""
 
 from __future__ import annotations
+
+from typing import ClassVar
+
+from kiosk.messages import MessageEnum
+
+
+class CardProblem(MessageEnum):
+    """What the patient is told about a card or a reader."""
+
+    UNREADABLE = "card.unreadable"
+    READER_DOWN = "card.reader_down"
+    READER_MISSING = "card.reader_missing"
+    NO_CARD = "card.no_card"
+    REMOVED = "card.removed"
+    UNKNOWN = "card.unknown"
+    WRONG_CARD = "card.wrong_card"
+    MUTE = "card.mute"
+    MALFORMED = "card.malformed"
+    NO_BENEFICIARY = "card.no_beneficiary"
+    PIN_REQUIRED = "card.pin_required"
+    PIN_INVALID = "card.pin_invalid"
+    PIN_WRONG = "card.pin_wrong"
+    PIN_BLOCKED = "card.pin_blocked"
 
 
 class CardError(Exception):
     """Base of every error the card layer raises."""
 
-    patient_message = "La carte n'a pas pu être lue. Retirez-la puis réinsérez-la."
+    problem: ClassVar[CardProblem] = CardProblem.UNREADABLE
     fix = "Re-insert the card; if it persists, run `kiosk doctor`."
 
     def __init__(self, message: str) -> None:
@@ -16,27 +40,27 @@ class CardError(Exception):
 
 
 class PcscUnavailable(CardError):
-    patient_message = "Le lecteur de carte ne répond pas. Adressez-vous au pharmacien."
+    problem = CardProblem.READER_DOWN
     fix = "Start the PC/SC daemon: `systemctl start pcscd` (or `pcscd`)."
 
 
 class ReaderNotFound(CardError):
-    patient_message = "Le lecteur de carte est introuvable. Adressez-vous au pharmacien."
+    problem = CardProblem.READER_MISSING
     fix = "Check the reader's USB cable; `pcsc_scan` lists the readers pcscd sees."
 
 
 class NoCard(CardError):
-    patient_message = "Aucune carte n'est insérée."
+    problem = CardProblem.NO_CARD
     fix = "Insert the card, chip first, face up."
 
 
 class CardRemoved(CardError):
-    patient_message = "La carte a été retirée pendant la lecture."
+    problem = CardProblem.REMOVED
     fix = "Leave the card in the reader until the read is over."
 
 
 class UnknownCard(CardError):
-    patient_message = "Carte non reconnue. Insérez votre carte Vitale."
+    problem = CardProblem.UNKNOWN
     fix = "Only a Carte Vitale (patient reader) or a CPS (pharmacist reader) is accepted."
 
     def __init__(self, message: str, atr: bytes = b"") -> None:
@@ -47,17 +71,17 @@ class UnknownCard(CardError):
 class WrongCard(CardError):
     """A card of a known kind, but not the one expected in this reader."""
 
-    patient_message = "Ce n'est pas la bonne carte pour ce lecteur."
+    problem = CardProblem.WRONG_CARD
     fix = "Put the Carte Vitale in the patient reader and the CPS in the pharmacist reader."
 
 
 class MuteCard(CardError):
-    patient_message = "La carte ne répond pas. Elle est peut-être abîmée ou mal insérée."
+    problem = CardProblem.MUTE
     fix = "Clean the chip and re-insert the card; try another card to rule out the reader."
 
 
 class MalformedCardData(CardError):
-    patient_message = "Les données de la carte sont illisibles. Faites mettre à jour votre carte."
+    problem = CardProblem.MALFORMED
     fix = "The card answered with data we cannot decode; update it at a pharmacy terminal."
 
 
@@ -70,7 +94,7 @@ class CardStatusError(CardError):
 
 
 class PinRequired(CardError):
-    patient_message = "Le pharmacien doit saisir le code de sa carte CPS."
+    problem = CardProblem.PIN_REQUIRED
     fix = "Give the CPS PIN (`--pin`) or enter it on the admin screen."
 
     def __init__(self, message: str, tries_left: int) -> None:
@@ -79,12 +103,12 @@ class PinRequired(CardError):
 
 
 class InvalidPin(CardError):
-    patient_message = "Le code doit comporter 4 à 8 chiffres."
+    problem = CardProblem.PIN_INVALID
     fix = "Type the CPS PIN: 4 to 8 digits."
 
 
 class PinWrong(CardError):
-    patient_message = "Code de la carte CPS incorrect."
+    problem = CardProblem.PIN_WRONG
     fix = "Check the PIN; the card blocks after 3 wrong codes in a row."
 
     def __init__(self, tries_left: int) -> None:
@@ -94,7 +118,7 @@ class PinWrong(CardError):
 
 
 class PinBlocked(CardError):
-    patient_message = "La carte CPS est bloquée."
+    problem = CardProblem.PIN_BLOCKED
     fix = "Unblock the CPS with its PUK (ANS tools) or order a new card from the ANS."
 
     def __init__(self) -> None:

@@ -9,50 +9,35 @@ patient data stays in a hidden widget.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kivy.app import App
-from kivy.clock import Clock, ClockEvent
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk.core import flow as f
-from kiosk.core.cps_session import ACCEPTED
+from kiosk.core.cps_session import CpsStatus
 from kiosk.core.journey import Journey
+from kiosk.messages import Message
+from kiosk.ui.admin_desk import CORNER_DP, AdminContext, AdminDesk
+from kiosk.ui.i18n import render, t
 from kiosk.ui.kv import load_kv
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.registry import ADMIN, SCREENS
 from kiosk.ui.speech import Speaker
+from kiosk.ui.ui_text import UiText
 from kiosk.ui.widgets import StaffLabel
 
-if TYPE_CHECKING:  # the admin (ledger reports, exports) loads when first opened
-    from kiosk.core.admin_actions import AdminActions, AdminGate
+if TYPE_CHECKING:
     from kiosk.ui.screens.admin import AdminScreen
 
+__all__ = ["AdminContext", "KioskApp"]
 
 log = logging.getLogger(__name__)
-
-
-LEDGER_UNREADABLE = "Registre illisible : appelez le technicien (kiosk ledger verify)."
-LONG_PRESS = 2.0  # seconds on the welcome screen's top-left corner opens the admin
-CORNER_DP = 80
-ADMIN_IDLE = 120.0  # the admin closes itself after two minutes untouched
-
-
-@dataclass
-class AdminContext:
-    gate: AdminGate
-    actions: AdminActions
-    cps_state: Callable[[], str]
-    # one VERIFY of the CPS with the PIN typed (card I/O: called off the Kivy thread);
-    # returns the French message to show
-    enter_cps_pin: Callable[[str], str] | None = None
 
 
 class KioskManager(ScreenManager):  # type: ignore[misc]
@@ -88,10 +73,12 @@ class KioskApp(App):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.size = size
         self.on_first_frame = on_first_frame
-        self.admin_context = admin
-        self._admin_arm: ClockEvent | None = None
-        self._admin_idle: ClockEvent | None = None
         self.journey = journey
+        self.admin_desk = None if admin is None else AdminDesk(
+            admin, lambda: self.manager, lambda: self.journey.flow.language, self._leave_admin
+        )  # fmt: skip
+        self._cps_notice: CpsStatus | None = None
+        self._printer_notice: tuple[Message, ...] = ()
         self.on_rendered = on_rendered
         self.manager: ScreenManager | None = None
         self._render_trigger = Clock.create_trigger(self._render)
@@ -120,9 +107,33 @@ class KioskApp(App):  # type: ignore[misc]
         self._render_trigger()
         return manager
 
-    def show_staff_notice(self, text: str) -> None:
-        """Set the pharmacist's line on the welcome screen (from any thread)."""
-        Clock.schedule_once(lambda _dt: setattr(self, "staff_notice", text), 0)
+    def show_cps_notice(self, status: CpsStatus | None) -> None:
+        """The CPS part of the pharmacist's line on the welcome screen (None: all is
+        well); from any thread."""
+
+        def shown(_dt: float) -> None:
+            self._cps_notice = status
+            self._render_notice(self.journey.flow.language)
+
+        Clock.schedule_once(shown, 0)
+
+    def show_printer_notice(self, messages: tuple[Message, ...]) -> None:
+        """The receipt printer's part of the pharmacist's line (() when all went well);
+        from any thread."""
+
+        def shown(_dt: float) -> None:
+            self._printer_notice = messages
+            self._render_notice(self.journey.flow.language)
+
+        Clock.schedule_once(shown, 0)
+
+    def _render_notice(self, language: str) -> None:
+        parts = []
+        if self._cps_notice is not None:
+            parts.append(t(UiText.STAFF_CPS, language, cps=self._cps_notice))
+        if self._printer_notice:
+            parts.append(" ".join(render(message, language) for message in self._printer_notice))
+        self.staff_notice = " · ".join(parts)
 
     def _flipped(self, _window: object) -> None:
         """After each buffer swap, until the welcome screen has been shown once."""
@@ -157,95 +168,33 @@ class KioskApp(App):  # type: ignore[misc]
         """Called by every ActionButton (and the autopilot, through those buttons)."""
         self.journey.dispatch(f.Tap(action, value))  # type: ignore[arg-type]
 
-    # -- pharmacist admin -------------------------------------------------------------------
+    # -- pharmacist admin (kiosk.ui.admin_desk) ---------------------------------------------
 
     def arm_admin(self) -> None:
-        if self.admin_context is not None:
-            self._admin_arm = Clock.schedule_once(lambda _dt: self.show_admin(), LONG_PRESS)
+        if self.admin_desk is not None:
+            self.admin_desk.arm()
 
     def disarm_admin(self) -> None:
-        if self._admin_arm is not None:
-            self._admin_arm.cancel()
-            self._admin_arm = None
+        if self.admin_desk is not None:
+            self.admin_desk.disarm()
 
     def show_admin(self) -> None:
-        assert self.manager is not None
-        self.admin_screen().lock()
-        self.manager.current = ADMIN
-        self._touch_admin()
-
-    def _touch_admin(self) -> None:
-        if self._admin_idle is not None:
-            self._admin_idle.cancel()
-        self._admin_idle = Clock.schedule_once(lambda _dt: self.admin("close", None), ADMIN_IDLE)
+        if self.admin_desk is not None:
+            self.admin_desk.show()
 
     def admin(self, command: str, value: object) -> None:
-        """Buttons of the admin screen: open (with the code), close, import, export,
-        cps_pin (the CPS PIN typed on the keypad)."""
-        if self.manager is None or self.admin_context is None:
-            return
-        screen = self.admin_screen()
-        context = self.admin_context
-        self._touch_admin()
-        if command == "close":
-            screen.lock()
-            self.manager.current = self.screen(self.journey.flow.screen).name
-            self._render_trigger()
-            return
-        if command == "open":
-            problem = context.gate.try_code(str(value), time.monotonic())
-            if problem is not None:
-                screen.message, screen.message_is_error = problem, True
-                return
-            screen.message = ""
-        elif not screen.unlocked:
-            return
-        elif command == "import":
-            screen.message = context.actions.import_payments()
-            screen.message_is_error = "refusé" in screen.message
-        elif command == "export":
-            screen.message = context.actions.export()
-            screen.message_is_error = "impossible" in screen.message
-        elif command == "cps_pin" and context.enter_cps_pin is not None:
-            self._enter_cps_pin(context.enter_cps_pin, str(value))
-            return
-        self._show_figures(screen, context)
+        """The admin screen's buttons."""
+        if self.admin_desk is not None:
+            self.admin_desk.command(command, value)
 
-    def _show_figures(self, screen: AdminScreen, context: AdminContext) -> None:
-        from kiosk.core.admin_actions import AdminFigures
-        from kiosk.core.admin_actions import figures as admin_figures
+    def admin_screen(self) -> AdminScreen:
+        assert self.admin_desk is not None
+        return self.admin_desk.screen()
 
-        try:
-            figures = admin_figures(context.actions.ledger(), context.cps_state())
-        except Exception:  # a damaged ledger must not take the kiosk down with it
-            log.exception("the admin could not read the ledger")
-            screen.message, screen.message_is_error = LEDGER_UNREADABLE, True
-            figures = AdminFigures.unavailable(context.cps_state())
-        screen.show(figures)
-
-    def _enter_cps_pin(self, enter: Callable[[str], str], pin: str) -> None:
-        """The VERIFY runs on a thread (a card may take a while); the answer comes back
-        to the Kivy thread. The PIN goes to the card once and is not kept."""
-        screen = self.admin_screen()
-        screen.message, screen.message_is_error = "Vérification du code CPS…", False
-
-        def work() -> None:
-            try:
-                message = enter(pin)
-            except Exception:  # the pharmacist must not be left on "Vérification…"
-                log.exception("CPS PIN entry failed")
-                message = "La CPS n'a pas pu être lue. Réessayez."
-            Clock.schedule_once(lambda _dt: self._cps_pin_checked(message), 0)
-
-        threading.Thread(target=work, name="cps-pin", daemon=True).start()
-
-    def _cps_pin_checked(self, message: str) -> None:
-        if self.admin_context is None or self.manager is None:
-            return
-        screen = self.admin_screen()
-        screen.message, screen.message_is_error = message, message != ACCEPTED
-        if screen.unlocked:
-            self._show_figures(screen, self.admin_context)
+    def _leave_admin(self) -> None:
+        assert self.manager is not None
+        self.manager.current = self.screen(self.journey.flow.screen).name
+        self._render_trigger()
 
     def screen(self, name: f.Screen) -> KioskScreen:
         assert self.manager is not None
@@ -254,21 +203,12 @@ class KioskApp(App):  # type: ignore[misc]
         widget: KioskScreen = self.manager.get_screen(name.value)
         return widget
 
-    def admin_screen(self) -> AdminScreen:
-        from kiosk.ui.screens.admin import AdminScreen
-
-        assert self.manager is not None
-        if not self.manager.has_screen(ADMIN):
-            load_kv(ADMIN)
-            self.manager.add_widget(AdminScreen(name=ADMIN))
-        widget: AdminScreen = self.manager.get_screen(ADMIN)
-        return widget
-
     def _render(self, *_args: object) -> None:
         if self.manager is None:
             return
         flow = self.journey.flow
         current = self.manager.current
+        self._render_notice(flow.language)
         target = self.screen(flow.screen)
         target.update(flow)
         if current == ADMIN:

@@ -1,4 +1,4 @@
-"""Pure helpers that turn card and contact data into what a screen shows."""
+"""Pure helpers (no Kivy) that turn card and contact data into what a screen shows."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ import calendar
 import re
 
 from kiosk.hardware.cards import Beneficiary
+from kiosk.ui.i18n import t
+from kiosk.ui.ui_text import UiText
 
 MOBILE_LENGTH = 10
 EMAIL_MAX = 80
 _EMAIL = re.compile(r"^[a-z0-9._-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
-
-_UNKNOWN = {"fr": "date inconnue", "en": "unknown date"}
 
 
 def display_birth_date(raw: str, language: str) -> str:
     """The card's raw ``YYYYMMDD`` as ``DD/MM/YYYY``; a "lunar" date shows only its
     known part: ``19500000`` → ``1950``, ``20120400`` → ``04/2012``, an impossible day
     (``19800231``) → ``02/1980``. Anything unreadable → "date inconnue"."""
-    unknown = _UNKNOWN.get(language, _UNKNOWN["fr"])
+    unknown = t(UiText.DATE_UNKNOWN, language)
     if len(raw) != 8 or not raw.isascii() or not raw.isdigit():
         return unknown
     year, month, day = int(raw[:4]), int(raw[4:6]), int(raw[6:8])

@@ -15,6 +15,7 @@ from kiosk.core.cps_session import CpsState, pcsc_cps_session
 from kiosk.sim.data import JOURNEYS_DIR
 from kiosk.sim.demo import demo_config
 from kiosk.sim.sandbox.server import SandboxServer
+from kiosk.ui.i18n import render
 from tests.conftest import READERS, InsertCard, Pcscd, load_profile, run_kiosk, wait_for
 
 pytestmark = pytest.mark.pcsc
@@ -30,7 +31,7 @@ def test_cps_session_on_the_real_card(insert_card: InsertCard, pcscd: Pcscd) -> 
     assert (session.inserted().state, session.status.tries_left) == (CpsState.NEEDS_PIN, 3)
     status, message = session.enter_pin("9999")
     assert (status.state, status.tries_left) == (CpsState.NEEDS_PIN, 2)
-    assert "2 essai(s)" in message
+    assert "2 essai(s)" in render(message, "fr")
     assert session.refresh().tries_left == 2  # the card itself counts: one VERIFY was sent
     status, message = session.enter_pin(str(CPS["pin"]))
     assert status.state is CpsState.READY

@@ -17,6 +17,7 @@ from kiosk.billing.ledger import Ledger
 from kiosk.billing.reports import report
 from kiosk.config import Config
 from kiosk.core import flow as f
+from kiosk.core.code_gate import CodeGate
 from kiosk.core.journey import Journey, Services
 from kiosk.core.lazy import Lazy
 from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
@@ -24,6 +25,7 @@ from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
 from kiosk.sim.sandbox.client_config import sandbox_client
 from kiosk.sim.sandbox.server import SandboxServer
+from kiosk.ui.i18n import render
 from tests.conftest import InsertCard, load_profile
 
 pytestmark = pytest.mark.pcsc
@@ -50,7 +52,7 @@ class Harness:
             ledger=Lazy.of(self.ledger),
             practitioner=lambda: practitioner_from_cps(CPS),
             rpps=lambda: CPS.rpps,
-            pharmacist_code_ok=hashed_code_checker(hash_code(CODE)),
+            check_code=CodeGate(hashed_code_checker(hash_code(CODE))).try_code,
             print_receipt=lambda outcome, _language, access: self.receipts.append(
                 (outcome, access is not None)
             ),
@@ -251,5 +253,6 @@ def test_a_ledger_that_cannot_record_means_no_dmp_call(
     harness.ledger.close()
     harness.tap("attest", CODE)
     error = harness.wait(f.Screen.ERROR)
-    assert "rien n'a été envoyé" in error.message
+    assert error.message is f.JourneyProblem.LEDGER_DOWN
+    assert "rien n'a été envoyé" in render(error.message, "fr")
     assert harness.server.store.list() == []

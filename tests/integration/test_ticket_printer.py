@@ -24,6 +24,7 @@ import pytest
 from kiosk.config import KioskConfig, PrinterConfig
 from kiosk.dmp.models import WebAccess
 from kiosk.documents.printing import PrintResult, Problem, ReceiptPrinter
+from kiosk.ui.i18n import render
 from tests.integration.escpos_printer import (
     PAPER_STATUS_QUERY,
     LoopbackPrinter,
@@ -37,6 +38,11 @@ AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)  # 10:30 in Paris
 PHARMACY = "Pharmacie de l'Église"
 CUT = (b"\x1dV\x00", b"\x1dV\x01", b"\x1dVA\x00", b"\x1dVB\x00")
 SELECT_CP858 = b"\x1bt\x13"  # ESC t 19: PC858
+
+
+def shown(result: PrintResult) -> str:
+    """What the pharmacist reads about this receipt, in French ("": all went well)."""
+    return " ".join(render(message, "fr") for message in result.messages())
 
 
 def pdf_text(path: Path) -> str:
@@ -96,7 +102,7 @@ def test_network_ticket_with_web_access(spool: Path) -> None:
         data = printer.wait_job()
     assert result == PrintResult(pdf=result.pdf, ticket=True, ticket_wanted=True)
     assert result.ok
-    assert result.error is None
+    assert shown(result) == ""
     assert printer.status_queries == 1
     assert data.startswith(PAPER_STATUS_QUERY)
     ticket = decode(data[len(PAPER_STATUS_QUERY) :])
@@ -179,9 +185,9 @@ def test_printer_out_of_paper(spool: Path) -> None:
     assert data == PAPER_STATUS_QUERY  # asked, then nothing sent to a printer with no paper
     assert result.ticket is False
     assert result.problems == (Problem.TICKET_NO_PAPER,)
-    assert result.error is not None
-    assert "sans papier" in result.error
-    assert "PDF est enregistré" in result.error
+    assert shown(result)
+    assert "sans papier" in shown(result)
+    assert "PDF est enregistré" in shown(result)
     assert result.pdf is not None
     assert "s3cr3t-Pw_x-2026" in pdf_text(result.pdf)
 
@@ -197,8 +203,8 @@ def test_unreachable_printer_still_spools_the_pdf(
     assert result.ticket is False
     assert result.ticket_wanted is True
     assert result.problems == (Problem.TICKET_UNREACHABLE,)
-    assert result.error is not None
-    assert result.error.startswith(f"Imprimante à tickets injoignable (127.0.0.1:{port})")
+    assert shown(result)
+    assert shown(result).startswith(f"Imprimante à tickets injoignable (127.0.0.1:{port})")
     assert f"ticket_unreachable (pdf {result.pdf.name}" in caplog.text
     assert "s3cr3t" not in caplog.text
     assert "P123456789" not in caplog.text
@@ -233,8 +239,8 @@ def test_pdf_failure_does_not_stop_the_ticket(tmp_path: Path) -> None:
     assert result.pdf is None
     assert result.ticket is True
     assert result.problems == (Problem.PDF_FAILED,)
-    assert result.error is not None
-    assert "PDF n'a pas pu être enregistré" in result.error
+    assert shown(result)
+    assert "PDF n'a pas pu être enregistré" in shown(result)
     assert "s3cr3t-Pw_x-2026" in decode(device.read_bytes()).lines
 
 
@@ -285,8 +291,8 @@ def test_hung_printer_is_killed_and_the_secret_never_on_the_command_line(
     assert result.pdf.is_file()
     assert result.ticket is False
     assert result.problems == (Problem.TICKET_TIMEOUT,)
-    assert result.error is not None
-    assert f"ne répond pas ({fifo})" in result.error
+    assert shown(result)
+    assert f"ne répond pas ({fifo})" in shown(result)
 
 
 def test_renderer_that_hangs_is_killed(spool: Path) -> None:
@@ -300,7 +306,7 @@ def test_renderer_that_hangs_is_killed(spool: Path) -> None:
     assert time.monotonic() - begin < 5
     assert result.pdf is None
     assert result.problems == (Problem.TIMEOUT,)
-    assert result.error == "L'impression du reçu a pris trop de temps et a été abandonnée."
+    assert shown(result) == "L'impression du reçu a pris trop de temps et a été abandonnée."
     assert child_zombies() == []
 
 
@@ -333,8 +339,8 @@ def test_renderer_that_crashes(
     assert "s3cr3t" not in caplog.text  # a renderer's output is parsed, never logged
     if "ValueError" in script:
         assert "receipt renderer died of ValueError" in caplog.text
-    assert result.error is not None
-    assert "PDF est enregistré" not in result.error
+    assert shown(result)
+    assert "PDF est enregistré" not in shown(result)
     assert child_zombies() == []
 
 

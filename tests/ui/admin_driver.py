@@ -28,7 +28,8 @@ def main(work: Path) -> None:
     from kiosk.billing.consent_record import ConsentRecord
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
-    from kiosk.core.admin_actions import AdminActions, AdminGate
+    from kiosk.core.admin_actions import AdminActions
+    from kiosk.core.code_gate import CodeGate, WrongCode
     from kiosk.core.cps_session import pcsc_cps_session
     from kiosk.core.journey import Journey, Services
     from kiosk.core.lazy import Lazy
@@ -47,6 +48,7 @@ def main(work: Path) -> None:
     cps = pcsc_cps_session()
     cps.inserted()  # what the card monitor does when the CPS arrives
     state = work / "state"
+    gate = CodeGate(hashed_code_checker(hash_code("2468")), state)  # first, as on a new kiosk
     ledger = Ledger(state / "ledger.db", load_or_create_keys(state, "kiosk-ui"))
     consent = ConsentRecord("v", "ab" * 32, True, True, True, False, "fr", "10001234567")
     now = dt.datetime.now(dt.UTC)
@@ -72,12 +74,12 @@ def main(work: Path) -> None:
         ledger=Lazy.of(ledger),
         practitioner=lambda: None,
         rpps=lambda: "10001234567",
-        pharmacist_code_ok=lambda _code: False,
+        check_code=lambda _code: WrongCode(2),
     )
     context = AdminContext(
-        AdminGate(hashed_code_checker(hash_code("2468"))),
+        gate,
         AdminActions(Lazy.of(ledger), folder, state),
-        lambda: cps.status.text(),
+        lambda: cps.status,
         lambda pin: cps.enter_pin(pin)[1],
     )
     app = KioskApp(Journey(services), size=(800, 480), admin=context)

@@ -425,12 +425,16 @@ def _staff_notice(screen: Any) -> None:
 
     from kiosk.core.cps_session import CpsState, CpsStatus
 
-    App.get_running_app().staff_notice = f"Pharmacien : {CpsStatus(CpsState.NEEDS_PIN, 2).text()}"
+    App.get_running_app().show_cps_notice(CpsStatus(CpsState.NEEDS_PIN, 2))
 
 
 def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     """(name, flow, what to do on the screen before the shot) for each state shown."""
-    from kiosk.ui.i18n import MESSAGES, t
+    from kiosk.core.code_gate import CodeLocked, WrongCode
+    from kiosk.dmp.service_errors import DmpProblem
+    from kiosk.hardware.card_errors import CardProblem
+    from kiosk.ui.i18n import render, t
+    from kiosk.ui.ui_text import UiText
 
     s = f.Screen
     card = vitale_from_profile(MARTIN)
@@ -440,8 +444,9 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     held = r(base, card=card, beneficiary=0)
     child = r(base, card=card, beneficiary=4, guardian_role="mere", dmp_state="not_found")
     contact = f.Choices(consent=True, mobile=MOBILE, email=EMAIL)
-    longest = max(MESSAGES, key=len)
-    back = t("common.back", language)
+    patient_messages = [*CardProblem, *DmpProblem, *f.JourneyProblem]
+    longest = max(patient_messages, key=lambda message: len(render(message, language)))
+    back = t(UiText.COMMON_BACK, language)
     return [
         ("welcome", base, None),
         ("welcome-staff-notice", base, _staff_notice),
@@ -481,7 +486,7 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
         ("attestation", r(child, screen=s.ATTESTATION, choices=contact), None),
         (
             "attestation-wrong-code",
-            r(child, screen=s.ATTESTATION, choices=contact, message="Code incorrect (2 essai(s))."),
+            r(child, screen=s.ATTESTATION, choices=contact, message=WrongCode(2)),
             _type_code("12"),
         ),
         (
@@ -490,7 +495,7 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
                 child,
                 screen=s.ATTESTATION,
                 choices=contact,
-                message="Code incorrect 3 fois : saisie bloquée 5 minutes.",
+                message=CodeLocked(0.0, just_now=True),
             ),
             None,
         ),
@@ -520,7 +525,7 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
             r(
                 held,
                 screen=s.ERROR,
-                message="Le service DMP est momentanément indisponible. Réessayez plus tard.",
+                message=DmpProblem.UNAVAILABLE,
             ),
             None,
         ),
@@ -621,6 +626,7 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
     from kiosk.billing.keys import load_or_create_keys
     from kiosk.billing.ledger import Ledger
     from kiosk.config import Config, KioskConfig
+    from kiosk.core.code_gate import CodeGate
     from kiosk.core.journey import Journey, Services
     from kiosk.core.lazy import Lazy
     from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
@@ -644,7 +650,7 @@ def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:
         ledger=Lazy.of(ledger),
         practitioner=lambda: practitioner,
         rpps=lambda: cps.rpps,
-        pharmacist_code_ok=hashed_code_checker(hash_code(CODE)),
+        check_code=CodeGate(hashed_code_checker(hash_code(CODE))).try_code,
         print_receipt=printer.journey_callback(),
     )
     journey = Journey(

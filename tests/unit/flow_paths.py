@@ -6,24 +6,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 
+from kiosk.core.code_gate import Accepted, CodeGate
 from kiosk.core.flow import (
     AttestationChecked,
     CardFailed,
     CardInserted,
     CardRead,
+    CheckAttestation,
+    CheckDmp,
     Command,
     DmpChecked,
     DmpDone,
     Event,
+    Finished,
     Flow,
+    OpenDmp,
     Outcome,
+    PrintReceipt,
+    ReadCard,
+    RecordRefusal,
     Screen,
+    Speak,
     Tap,
+    Wipe,
     step,
     touched,
 )
+from kiosk.hardware.card_errors import CardProblem
 from kiosk.hardware.cards import vitale_from_profile
 from kiosk.sim.data import CARDS_DIR
 
@@ -42,19 +53,11 @@ EMPTY = replace(MARTIN, beneficiaries=())
 # indexes on the Martin card
 HOLDER, SPOUSE, TWIN_LEO, TWIN_ZOE, CHILD_2019 = range(5)
 
-COMMAND_NAMES = frozenset(
-    {
-        "read_card",
-        "check_dmp",
-        "open_dmp",
-        "check_attestation",
-        "record_refusal",
-        "print_receipt",
-        "finished",
-        "wipe",
-        "speak",
-    }
-)
+COMMAND_KINDS = frozenset(
+    {ReadCard, CheckDmp, OpenDmp, CheckAttestation, RecordRefusal, PrintReceipt, Finished, Wipe,
+     Speak}
+)  # fmt: skip
+GOOD_CODE = "1234"  # the pharmacist code the tests' gate accepts
 
 
 def start(**changes: object) -> Flow:
@@ -68,13 +71,24 @@ def send(flow: Flow, event: Event, now: float = T0) -> tuple[Flow, list[Command]
     return step(flow, event)
 
 
+def code_gate(run: Run) -> CodeGate:
+    """The pharmacist-code gate, in memory, on the run's clock."""
+    return CodeGate(lambda code: code == GOOD_CODE, clock=lambda: run.now)
+
+
 @dataclass
 class Run:
-    """A journey in progress: the flow, the clock and every command produced."""
+    """A journey in progress: the flow, the clock, every command produced, and the
+    pharmacist-code gate the journey would ask."""
 
     flow: Flow
     now: float = T0
     commands: list[Command] = field(default_factory=list)
+    shared_gate: InitVar[CodeGate | None] = None  # another journey's, on the same kiosk
+    gate: CodeGate = field(init=False)
+
+    def __post_init__(self, shared_gate: CodeGate | None) -> None:
+        self.gate = shared_gate or code_gate(self)
 
     def send(self, *events: Event) -> list[Command]:
         produced: list[Command] = []
@@ -87,8 +101,16 @@ class Run:
     def screen(self) -> Screen:
         return self.flow.screen
 
-    def names(self) -> list[str]:
-        return [c.name for c in self.commands]
+    def kinds(self) -> list[type]:
+        return [type(c) for c in self.commands]
+
+    def attest(self, code: str) -> list[Command]:
+        """Type ``code``; the gate answers the check at once, as the journey does."""
+        commands = self.send(Tap("attest", code))
+        for command in list(commands):
+            if isinstance(command, CheckAttestation):
+                commands += self.send(AttestationChecked(self.gate.try_code(command.code)))
+        return commands
 
 
 TO_CHOOSE: tuple[Event, ...] = (Tap("start"), CardInserted("vitale"), CardRead(MARTIN))
@@ -99,8 +121,8 @@ TO_CONTACT: tuple[Event, ...] = (*TO_CONSENT, Tap("toggle", "consent"), Tap("nex
 TO_ATTESTATION: tuple[Event, ...] = (*TO_CONTACT, Tap("skip"))
 TO_CREATING: tuple[Event, ...] = (
     *TO_ATTESTATION,
-    Tap("attest", "1234"),
-    AttestationChecked(True),
+    Tap("attest", GOOD_CODE),
+    AttestationChecked(Accepted()),
 )
 
 PATHS: dict[Screen, tuple[Event, ...]] = {
@@ -118,12 +140,14 @@ PATHS: dict[Screen, tuple[Event, ...]] = {
     Screen.ATTESTATION: TO_ATTESTATION,
     Screen.CREATING: TO_CREATING,
     Screen.DONE: (*TO_CREATING, DmpDone(Outcome.CREATED, web_access=False)),
-    Screen.ERROR: (Tap("start"), CardInserted("vitale"), CardFailed("Carte illisible.")),
+    Screen.ERROR: (Tap("start"), CardInserted("vitale"), CardFailed(CardProblem.UNREADABLE)),
 }
 
 
-def reach_run(screen: Screen, flow: Flow | None = None, now: float = T0) -> Run:
-    run = Run(start() if flow is None else flow, now)
+def reach_run(
+    screen: Screen, flow: Flow | None = None, now: float = T0, gate: CodeGate | None = None
+) -> Run:
+    run = Run(start() if flow is None else flow, now, shared_gate=gate)
     run.send(*PATHS[screen])
     assert run.flow.screen is screen, (screen, run.flow.screen)
     return run
@@ -134,5 +158,5 @@ def reach(screen: Screen, flow: Flow | None = None, now: float = T0) -> Flow:
     return reach_run(screen, flow, now).flow
 
 
-def opened(commands: list[Command]) -> list[Command]:
-    return [c for c in commands if c.name == "open_dmp"]
+def opened(commands: list[Command]) -> list[OpenDmp]:
+    return [c for c in commands if isinstance(c, OpenDmp)]

@@ -8,10 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from kiosk.core.cps_session import CpsSession, CpsState, CpsStatus
+from kiosk.core.cps_session import CpsSession, CpsState, CpsStatus, PinEntry
 from kiosk.core.lazy import Lazy
 from kiosk.hardware.card_errors import MuteCard, NoCard, PinBlocked, PinRequired, PinWrong
 from kiosk.hardware.cards import CpsCard, cps_from_profile
+from kiosk.ui.i18n import render
 from tests.conftest import load_profile
 
 CARD = cps_from_profile(load_profile("cps-dupont-titulaire.json"))[0]
@@ -54,12 +55,13 @@ def test_insert_wrong_pin_then_right_pin() -> None:
     assert session.practitioner() is None
     status, message = session.enter_pin("0000")
     assert status == CpsStatus(CpsState.NEEDS_PIN, 2)
-    assert message == "Code CPS incorrect : 2 essai(s) restant(s)."
+    assert render(message, "fr") == "Code CPS incorrect : 2 essai(s) restant(s)."
     assert card.verifies == 1  # never retried
     status, message = session.enter_pin("1234")
     assert status.state is CpsState.READY
-    assert message == "Code CPS accepté."
-    assert "Claire DUPONT" in status.text()
+    assert message is PinEntry.ACCEPTED
+    assert render(message, "fr") == "Code CPS accepté."
+    assert "Claire DUPONT" in render(status, "fr")
     practitioner = session.practitioner()
     assert practitioner is not None
     assert practitioner.national_id == CARD.national_id
@@ -78,9 +80,9 @@ def test_three_wrong_pins_block_and_say_so() -> None:
     session.enter_pin("2222")
     status, message = session.enter_pin("3333")
     assert status.state is CpsState.BLOCKED
-    assert "bloquée" in message
+    assert "bloquée" in render(message, "fr")
     assert card.verifies == 3
-    assert "PUK" in session.status.text()
+    assert "PUK" in render(session.status, "fr")
 
 
 def test_a_malformed_pin_sends_nothing() -> None:
@@ -89,7 +91,7 @@ def test_a_malformed_pin_sends_nothing() -> None:
     session.inserted()
     status, message = session.enter_pin("12")
     assert status == CpsStatus(CpsState.NEEDS_PIN, 3)
-    assert "4 à 8 chiffres" in message
+    assert "4 à 8 chiffres" in render(message, "fr")
     assert card.verifies == 0
 
 
@@ -113,12 +115,13 @@ def test_removal_forgets_the_pharmacist() -> None:
     assert session.rpps() == ""
     card.present = False
     assert session.refresh().state is CpsState.ABSENT
-    assert "aucune carte" in session.status.text()
+    assert "aucune carte" in render(session.status, "fr")
 
 
+@pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("state", list(CpsState))
-def test_every_state_has_a_french_line_without_the_pin(state: CpsState) -> None:
-    text = CpsStatus(state, 2, "Claire DUPONT", CARD.rpps).text()
+def test_every_state_has_a_line_without_the_pin(state: CpsState, language: str) -> None:
+    text = render(CpsStatus(state, 2, "Claire DUPONT", CARD.rpps), language)
     assert text.startswith("CPS")
     assert "1234" not in text
 

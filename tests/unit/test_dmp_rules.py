@@ -7,10 +7,12 @@ import pytest
 from kiosk.dmp.models import Consent, Contact
 from kiosk.dmp.rules import check_consent, check_contact, check_email, check_mobile
 from kiosk.dmp.service_errors import DmpError, DmpInputError
+from kiosk.ui.i18n import render
 
 
 def assert_private(error: DmpError, *values: str) -> None:
-    shown = " ".join([str(error), repr(error), error.message, error.patient_message, error.fix])
+    patient = render(error.problem, "fr")
+    shown = " ".join([str(error), repr(error), error.message, patient, error.fix])
     for value in values:
         stripped = value.strip()
         if len(stripped) >= 3:
@@ -159,5 +161,5 @@ def test_consent_given(consent: Consent) -> None:
 def test_consent_refused(consent: Consent) -> None:
     with pytest.raises(DmpInputError) as caught:
         check_consent(consent)
-    assert caught.value.patient_message
+    assert render(caught.value.problem, "fr") == "Une information saisie n'est pas valable."
     assert "nothing was sent" in caught.value.fix

@@ -9,33 +9,43 @@ from dataclasses import replace
 
 import pytest
 
+from kiosk.core.code_gate import LOCK_AFTER, LOCK_SECONDS, Accepted, CodeLocked, WrongCode
 from kiosk.core.flow import (
-    ATTESTATION_LOCK,
-    ATTESTATION_TRIES,
     GUARDIAN_ROLES,
     RESET_AFTER,
     AttestationChecked,
     CardInserted,
     CardRead,
     CardRemoved,
+    CheckAttestation,
+    CheckDmp,
     Choices,
     Command,
     DmpChecked,
     DmpDone,
     Event,
+    Finished,
     Flow,
+    OpenDmp,
     Outcome,
+    PrintReceipt,
+    ReadCard,
+    RecordRefusal,
     Screen,
     Tap,
     Tick,
+    Wipe,
     fresh,
     is_minor,
     step,
     touched,
 )
+from kiosk.messages import Message
+from kiosk.ui.i18n import render
 from tests.unit.flow_paths import (
     CASANOVA,
     CHILD_2019,
+    GOOD_CODE,
     HOLDER,
     MARTIN,
     PATHS,
@@ -63,11 +73,14 @@ def consent_then(run: Run) -> None:
 
 
 def attest(run: Run, ok: bool = True) -> list[Command]:
-    """Tap the code; the journey answers the check at once, as journey.py does."""
-    commands = run.send(Tap("attest", "1234"))
-    if [c.name for c in commands] == ["check_attestation"]:
-        commands += run.send(AttestationChecked(ok))
-    return commands
+    """Tap the right code (or a wrong one); the gate answers, as journey.py does."""
+    return run.attest(GOOD_CODE if ok else "0000")
+
+
+def shown(message: Message | None) -> str:
+    """What the patient reads, in French."""
+    assert message is not None
+    return render(message, "fr")
 
 
 # --- consent --------------------------------------------------------------------------
@@ -102,7 +115,7 @@ def test_toggles_flip_and_the_choices_reach_open_dmp() -> None:
     assert run.flow.choices == Choices(consent=True, bris_de_glace=False, centre15=True)
     run.send(Tap("next"), Tap("skip"))
     (command,) = opened(attest(run))
-    assert command.args[1] == Choices(consent=True, bris_de_glace=False, centre15=True)
+    assert command.choices == Choices(consent=True, bris_de_glace=False, centre15=True)
 
 
 @pytest.mark.parametrize("consented", [False, True])
@@ -113,9 +126,9 @@ def test_refusal_records_it_and_ends_without_creation(consented: bool) -> None:
     before = run.flow
     commands = run.send(Tap("refuse"))
     assert commands == [
-        Command("record_refusal", (HOLDER,)),
-        Command("finished", (Outcome.REFUSED,)),
-        Command("wipe"),
+        RecordRefusal(HOLDER),
+        Finished(Outcome.REFUSED),
+        Wipe(),
     ]
     assert not opened(run.commands)
     assert run.flow == fresh(before, T0)
@@ -124,18 +137,12 @@ def test_refusal_records_it_and_ends_without_creation(consented: bool) -> None:
 
 def test_full_creation_path_commands_in_order() -> None:
     run = reach_run(S.DONE)
-    assert run.names() == [
-        "read_card",
-        "check_dmp",
-        "check_attestation",
-        "open_dmp",
-        "print_receipt",
-    ]
+    assert run.kinds() == [ReadCard, CheckDmp, CheckAttestation, OpenDmp, PrintReceipt]
     (command,) = opened(run.commands)
-    assert command.args == (HOLDER, replace(Choices(), consent=True), None, False)
+    assert command == OpenDmp(HOLDER, replace(Choices(), consent=True), None, False)
     assert run.flow.outcome is Outcome.CREATED
     commands = run.send(Tap("done"))
-    assert commands == [Command("finished", (Outcome.CREATED,)), Command("wipe")]
+    assert commands == [Finished(Outcome.CREATED), Wipe()]
 
 
 # --- minors and the legal representative --------------------------------------------
@@ -151,13 +158,13 @@ def test_a_minor_goes_through_guardian_and_needs_a_known_role(minor: int) -> Non
         assert run.send(ignored) == []
         assert run.flow.screen is S.GUARDIAN
         assert run.flow.guardian_role is None
-    assert run.send(Tap("guardian", "tuteur")) == [Command("check_dmp", (minor,))]
+    assert run.send(Tap("guardian", "tuteur")) == [CheckDmp(minor)]
     assert run.screen() is S.CHECKING
     run.send(DmpChecked("not_found"))
     consent_then(run)
     (command,) = opened(attest(run))
-    assert command.args[0] == minor
-    assert command.args[2] == "tuteur"
+    assert command.beneficiary == minor
+    assert command.guardian_role == "tuteur"
 
 
 @pytest.mark.parametrize("role", GUARDIAN_ROLES)
@@ -166,7 +173,7 @@ def test_every_declared_role_is_accepted(role: str) -> None:
     flow, commands = send(flow, Tap("guardian", role))
     assert flow.screen is S.CHECKING
     assert flow.guardian_role == role
-    assert commands == [Command("check_dmp", (TWIN_LEO,))]
+    assert commands == [CheckDmp(TWIN_LEO)]
 
 
 def test_guardian_back_returns_to_choose_and_forgets_the_minor() -> None:
@@ -176,7 +183,7 @@ def test_guardian_back_returns_to_choose_and_forgets_the_minor() -> None:
     assert flow.guardian_role is None
     flow, commands = send(flow, Tap("choose", HOLDER))
     assert flow.screen is S.CHECKING
-    assert commands == [Command("check_dmp", (HOLDER,))]
+    assert commands == [CheckDmp(HOLDER)]
 
 
 @pytest.mark.parametrize("adult", [HOLDER, SPOUSE])
@@ -186,7 +193,7 @@ def test_an_adult_skips_guardian(adult: int) -> None:
     assert run.flow.screen is S.CHECKING
     assert not run.flow.needs_guardian
     assert run.flow.guardian_role is None
-    assert commands[-1] == Command("check_dmp", (adult,))
+    assert commands[-1] == CheckDmp(adult)
 
 
 @pytest.mark.parametrize(
@@ -264,8 +271,7 @@ def test_contact_needs_two_nexts_the_first_shows_the_warning(action: str) -> Non
     run.send(Tap("next"))
     assert run.flow.screen is S.ATTESTATION
     (command,) = opened(attest(run))
-    choices = command.args[1]
-    assert isinstance(choices, Choices)
+    choices = command.choices
     assert getattr(choices, action) == value
     assert choices.web_access_warned
 
@@ -309,48 +315,62 @@ def test_no_creation_without_a_successful_attestation() -> None:
     run = reach_run(S.ATTESTATION)
     assert run.send(Tap("attest", 1234)) == []  # not a code
     commands = attest(run, ok=False)
-    assert [c.name for c in commands] == ["check_attestation"]
+    assert [type(c) for c in commands] == [CheckAttestation]
     assert run.flow.screen is S.ATTESTATION
     assert not opened(run.commands)
 
 
 def test_an_answer_nobody_asked_for_is_ignored() -> None:
     flow = reach(S.ATTESTATION)
-    for ok in (True, False):
-        after, commands = step(flow, AttestationChecked(ok))
+    for verdict in (Accepted(), WrongCode(2)):
+        after, commands = step(flow, AttestationChecked(verdict))
         assert (after, commands) == (flow, [])
     # one answer per question: a second "ok" does not open a second time
     flow, _ = send(flow, Tap("attest", "1234"))
     assert flow.attestation_pending
-    flow, commands = step(flow, AttestationChecked(False))
+    flow, commands = step(flow, AttestationChecked(WrongCode(2)))
     assert not flow.attestation_pending
-    flow, commands = step(flow, AttestationChecked(True))
+    flow, commands = step(flow, AttestationChecked(Accepted()))
     assert (flow.screen, commands) == (S.ATTESTATION, [])
+
+
+def test_the_gate_answer_is_what_the_patient_reads() -> None:
+    """The flow keeps no lock of its own: it shows the gate's answer."""
+    flow, _ = send(reach(S.ATTESTATION), Tap("attest", "0000"))
+    locked, commands = step(flow, AttestationChecked(CodeLocked(T0 + 60)))
+    assert (locked.screen, commands) == (S.ATTESTATION, [])
+    assert locked.message == CodeLocked(T0 + 60)
+    assert shown(locked.message) == "Saisie bloquée : patientez quelques minutes."
+    flow, _ = send(locked, Tap("attest", GOOD_CODE))
+    accepted, commands = step(flow, AttestationChecked(Accepted()))
+    assert accepted.screen is S.CREATING
+    assert accepted.message is None
+    assert [type(c) for c in commands] == [OpenDmp]
 
 
 def test_three_wrong_codes_lock_the_attestation() -> None:
     run = reach_run(S.ATTESTATION)
     attest(run, ok=False)
-    assert run.flow.message == "Code incorrect (2 essai(s))."
-    assert run.flow.attestation_failures == 1
+    assert shown(run.flow.message) == "Code incorrect (2 essai(s))."
+    assert run.gate.failures == 1
     attest(run, ok=False)
-    assert run.flow.message == "Code incorrect (1 essai(s))."
-    assert ATTESTATION_TRIES == 3
+    assert shown(run.flow.message) == "Code incorrect (1 essai(s))."
+    assert LOCK_AFTER == 3
     run.now = T0 + 7
     attest(run, ok=False)
-    assert "bloquée" in run.flow.message
-    assert run.flow.attestation_locked_until == T0 + 7 + ATTESTATION_LOCK
+    assert "bloquée" in shown(run.flow.message)
+    assert run.gate.locked_until == T0 + 7 + LOCK_SECONDS
     assert run.flow.screen is S.ATTESTATION
 
-    for now in (T0 + 8, T0 + 7 + ATTESTATION_LOCK - 0.5):
+    for now in (T0 + 8, T0 + 7 + LOCK_SECONDS - 0.5):
         run.now = now
-        assert run.send(Tap("attest", "1234")) == []
-        assert "bloquée" in run.flow.message
-    run.now = T0 + 7 + ATTESTATION_LOCK
+        assert opened(attest(run, ok=True)) == []  # even the right code waits
+        assert "bloquée" in shown(run.flow.message)
+    run.now = T0 + 7 + LOCK_SECONDS
     commands = attest(run, ok=True)
-    assert [c.name for c in commands] == ["check_attestation", "open_dmp"]
+    assert [type(c) for c in commands] == [CheckAttestation, OpenDmp]
     assert run.screen() is S.CREATING
-    assert run.flow.attestation_failures == 0
+    assert run.gate.failures == 0
 
 
 def test_a_good_code_resets_the_count_of_failures() -> None:
@@ -358,24 +378,24 @@ def test_a_good_code_resets_the_count_of_failures() -> None:
     attest(run, ok=False)
     attest(run, ok=False)
     attest(run, ok=True)
-    assert run.flow.attestation_failures == 0
-    assert run.flow.attestation_locked_until == 0.0
+    assert run.gate.failures == 0
+    assert run.gate.locked_until == 0.0
 
 
 def test_the_lock_survives_the_end_of_the_journey() -> None:
     run = reach_run(S.ATTESTATION)
-    for _ in range(ATTESTATION_TRIES):
+    for _ in range(LOCK_AFTER):
         attest(run, ok=False)
-    locked_until = run.flow.attestation_locked_until
-    assert locked_until == T0 + ATTESTATION_LOCK
+    locked_until = run.gate.locked_until
+    assert locked_until == T0 + LOCK_SECONDS
     for end in (Tap("cancel"), CardRemoved(), Tick(T0 + RESET_AFTER)):
         flow, commands = send(run.flow, end)
-        assert commands[-1] == Command("wipe")
-        assert flow.attestation_locked_until == locked_until
+        assert commands[-1] == Wipe()
+        assert run.gate.locked_until == locked_until
         # the next patient, a minute later, cannot have the code tried either
-        again = reach_run(S.ATTESTATION, flow, now=T0 + 60)
-        assert again.send(Tap("attest", "1234")) == []
-        assert "bloquée" in again.flow.message
+        again = reach_run(S.ATTESTATION, flow, now=T0 + 60, gate=run.gate)
+        assert opened(attest(again, ok=True)) == []
+        assert "bloquée" in shown(again.flow.message)
 
 
 def test_failures_count_across_journeys() -> None:
@@ -383,10 +403,10 @@ def test_failures_count_across_journeys() -> None:
     attest(run, ok=False)
     attest(run, ok=False)
     flow, _ = send(run.flow, Tap("cancel"))
-    assert flow.attestation_failures == 2
-    run = reach_run(S.ATTESTATION, flow)
+    assert run.gate.failures == 2
+    run = reach_run(S.ATTESTATION, flow, gate=run.gate)
     attest(run, ok=False)
-    assert run.flow.attestation_locked_until == T0 + ATTESTATION_LOCK
+    assert run.gate.locked_until == T0 + LOCK_SECONDS
 
 
 # --- existing and closed DMPs ---------------------------------------------------------
@@ -398,33 +418,33 @@ def test_closed_then_reactivate_carries_reactivate_to_open_dmp() -> None:
     assert run.flow.screen is S.INFORMATION
     consent_then(run)
     (command,) = opened(attest(run))
-    assert command.args[-1] is True
+    assert command.reactivate is True
     run.send(DmpDone(Outcome.REACTIVATED, web_access=False))
     assert run.screen() is S.DONE
-    assert run.commands[-1] == Command("print_receipt", (Outcome.REACTIVATED, False))
+    assert run.commands[-1] == PrintReceipt(Outcome.REACTIVATED, False)
     assert run.send(Tap("next")) == [
-        Command("finished", (Outcome.REACTIVATED,)),
-        Command("wipe"),
+        Finished(Outcome.REACTIVATED),
+        Wipe(),
     ]
 
 
 def test_not_found_creates_without_reactivate() -> None:
     (command,) = opened(reach_run(S.CREATING).commands)
-    assert command.args[-1] is False
+    assert command.reactivate is False
 
 
 def test_closed_then_decline_ends_cancelled() -> None:
     flow = reach(S.CLOSED)
     after, commands = send(flow, Tap("reactivate", False))
-    assert commands == [Command("finished", (Outcome.CANCELLED,)), Command("wipe")]
+    assert commands == [Finished(Outcome.CANCELLED), Wipe()]
     assert after == fresh(flow, T0)
 
 
 def test_exists_ends_without_creation() -> None:
     run = reach_run(S.EXISTS)
     assert run.send(Tap("next")) == [
-        Command("finished", (Outcome.ALREADY_EXISTS,)),
-        Command("wipe"),
+        Finished(Outcome.ALREADY_EXISTS),
+        Wipe(),
     ]
     assert not opened(run.commands)
 
@@ -451,7 +471,7 @@ def test_pulling_the_card_on_done_keeps_the_outcome(outcome: Outcome, leave: str
         "next": Tap("next"),
     }
     event = leaving[leave]
-    assert run.send(event) == [Command("finished", (outcome,)), Command("wipe")]
+    assert run.send(event) == [Finished(outcome), Wipe()]
     assert not run.flow.web_access  # the next patient starts afresh
 
 
@@ -461,13 +481,13 @@ def test_done_knows_whether_web_access_was_created(created: bool) -> None:
     run.send(DmpDone(Outcome.CREATED, web_access=created))
     assert run.flow.screen is S.DONE
     assert run.flow.web_access is created
-    assert run.commands[-1] == Command("print_receipt", (Outcome.CREATED, created))
+    assert run.commands[-1] == PrintReceipt(Outcome.CREATED, created)
 
 
 def test_card_removed_while_creating_wipes_and_ignores_the_late_answer() -> None:
     flow = reach(S.CREATING)
     flow, commands = step(flow, CardRemoved())
-    assert commands == [Command("wipe")]
+    assert commands == [Wipe()]
     assert not flow.holds_patient_data()
     late, commands = step(flow, DmpDone(Outcome.CREATED, web_access=True))
     assert (late, commands) == (flow, [])
@@ -493,32 +513,24 @@ WAYS_BACK = [
 
 @pytest.mark.parametrize(("screen", "end"), WAYS_BACK)
 def test_every_way_back_to_welcome_wipes(screen: Screen, end: str) -> None:
-    protected = start(language="en", attestation_failures=1, attestation_locked_until=T0 - 1.0)
-    before = reach(screen, protected)
+    before = reach(screen, start(language="en"))
     after, commands = send(before, ENDS[end])
-    assert commands[-1] == Command("wipe")
+    assert commands[-1] == Wipe()
     assert after.screen is S.WELCOME
     assert not after.holds_patient_data()
     assert after.card is None
     assert after.person is None
     assert after.choices == Choices()
     assert after.language == "en"
-    assert after.attestation_locked_until == before.attestation_locked_until
-    assert after.attestation_failures == before.attestation_failures
+    assert after.message is None
     assert after == fresh(before, after.last_touch)
 
 
-def test_fresh_keeps_only_language_lock_and_date() -> None:
+def test_fresh_keeps_only_language_and_date() -> None:
     run = reach_run(S.CREATING, start(language="en"))
-    flow = replace(run.flow, attestation_failures=2, attestation_locked_until=5.0, warning=True)
+    flow = replace(run.flow, message=WrongCode(1), warning=True)
     clean = fresh(flow, 42.0)
-    assert clean == Flow(
-        language="en",
-        last_touch=42.0,
-        attestation_failures=2,
-        attestation_locked_until=5.0,
-        today=TODAY,
-    )
+    assert clean == Flow(language="en", last_touch=42.0, today=TODAY)
     assert not clean.holds_patient_data()
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiosk.core.code_gate import LOCK_SECONDS, Accepted, CodeLocked, WrongCode
 from kiosk.core.flow import (
-    ATTESTATION_LOCK,
     GUARDIAN_ROLES,
     RESET_AFTER,
     WARN_AFTER,
@@ -21,23 +21,30 @@ from kiosk.core.flow import (
     CardInserted,
     CardRead,
     CardRemoved,
+    CheckAttestation,
     Choices,
-    Command,
     DmpChecked,
     DmpDone,
     DmpFailed,
     Event,
+    Finished,
     Flow,
+    JourneyProblem,
+    OpenDmp,
     Outcome,
     Screen,
+    Speak,
     Tap,
     Tick,
+    Wipe,
     is_minor,
     step,
 )
+from kiosk.dmp.service_errors import DmpProblem
+from kiosk.hardware.card_errors import CardProblem
 from tests.unit.flow_paths import (
     CASANOVA,
-    COMMAND_NAMES,
+    COMMAND_KINDS,
     EMPTY,
     MARTIN,
     PATHS,
@@ -60,7 +67,7 @@ EVENTS: dict[str, Event] = {
     "read_martin": CardRead(MARTIN),
     "read_casanova": CardRead(CASANOVA),
     "read_empty": CardRead(EMPTY),
-    "read_failed": CardFailed("Carte illisible."),
+    "read_failed": CardFailed(CardProblem.UNREADABLE),
     "tick_now": Tick(T0),
     "dmp_exists": DmpChecked("exists"),
     "dmp_closed": DmpChecked("closed"),
@@ -68,9 +75,10 @@ EVENTS: dict[str, Event] = {
     "dmp_bogus": DmpChecked("bogus"),
     "dmp_created": DmpDone(Outcome.CREATED, web_access=True),
     "dmp_reactivated": DmpDone(Outcome.REACTIVATED, web_access=False),
-    "dmp_failed": DmpFailed("Service indisponible."),
-    "attestation_ok": AttestationChecked(True),
-    "attestation_wrong": AttestationChecked(False),
+    "dmp_failed": DmpFailed(DmpProblem.UNAVAILABLE),
+    "attestation_ok": AttestationChecked(Accepted()),
+    "attestation_wrong": AttestationChecked(WrongCode(2)),
+    "attestation_locked": AttestationChecked(CodeLocked(T0 + 60, just_now=True)),
     # every Tap action flow.py knows, plus unknown ones and ill-typed values
     "start": Tap("start"),
     "cancel": Tap("cancel"),
@@ -194,11 +202,9 @@ def assert_wiped(after: Flow, before: Flow) -> None:
     assert after.choices == Choices()
     assert after.dmp_state is None
     assert after.outcome is None
-    assert after.message == ""
+    assert after.message is None
     assert after.warning is False
     assert after.language == before.language
-    assert after.attestation_locked_until == before.attestation_locked_until
-    assert after.attestation_failures == before.attestation_failures
     assert after.today == before.today
 
 
@@ -222,12 +228,12 @@ def test_every_screen_every_event(screen: Screen, name: str) -> None:
     after, commands = send(before, event)
 
     assert after.screen is expected(screen, name)
-    assert {c.name for c in commands} <= COMMAND_NAMES
+    assert {type(c) for c in commands} <= COMMAND_KINDS
     if after.screen is S.WELCOME and screen is not S.WELCOME:
         assert_wiped(after, before)
-        assert commands[-1] == Command("wipe")
+        assert commands[-1] == Wipe()
     if not isinstance(event, AttestationChecked):
-        assert not [c for c in commands if c.name == "open_dmp"]
+        assert not [c for c in commands if isinstance(c, OpenDmp)]
     if isinstance(event, Tap):
         assert after.warning is False
     if after.screen in AFTER_READ:
@@ -246,10 +252,10 @@ def test_card_removed_ends_the_journey_and_wipes_everywhere(screen: Screen) -> N
     if screen is S.CREATING:
         # the DMP call runs on and the ledger records it; the screen and the memory
         # are cleared now and no outcome is claimed before the answer
-        assert commands == [Command("wipe")]
+        assert commands == [Wipe()]
     else:
         outcome = ENDING_OUTCOME.get(screen, Outcome.CANCELLED)
-        assert commands == [Command("finished", (outcome,)), Command("wipe")]
+        assert commands == [Finished(outcome), Wipe()]
 
 
 @pytest.mark.parametrize("screen", list(S), ids=str)
@@ -263,7 +269,7 @@ def test_cancel_ends_the_journey_except_while_creating(screen: Screen) -> None:
     else:
         assert_wiped(after, before)
         outcome = ENDING_OUTCOME.get(screen, Outcome.CANCELLED)
-        assert commands == [Command("finished", (outcome,)), Command("wipe")]
+        assert commands == [Finished(outcome), Wipe()]
 
 
 @pytest.mark.parametrize("screen", INTERACTIVE, ids=str)
@@ -273,7 +279,7 @@ def test_inactivity_reset_on_every_interactive_screen(screen: Screen) -> None:
     assert_wiped(after, before)
     assert after.last_touch == T0 + RESET_AFTER
     outcome = ENDING_OUTCOME.get(screen, Outcome.CANCELLED)
-    assert commands == [Command("finished", (outcome,)), Command("wipe")]
+    assert commands == [Finished(outcome), Wipe()]
 
 
 @pytest.mark.parametrize("screen", INTERACTIVE, ids=str)
@@ -317,7 +323,7 @@ def test_welcome_and_waiting_screens_never_time_out(screen: Screen) -> None:
     [
         (S.READING, CardRead(MARTIN), S.CHOOSE),
         (S.CHECKING, DmpChecked("not_found"), S.INFORMATION),
-        (S.CHECKING, DmpFailed("Service indisponible."), S.ERROR),
+        (S.CHECKING, DmpFailed(DmpProblem.UNAVAILABLE), S.ERROR),
         (S.CREATING, DmpDone(Outcome.CREATED, web_access=True), S.DONE),
     ],
     ids=["reading", "checking", "checking-failed", "creating"],
@@ -338,7 +344,7 @@ def test_time_spent_waiting_on_a_call_is_not_inactivity(
     assert (flow.screen, flow.warning, commands) == (next_screen, False, [])
     flow, commands = step(flow, Tick(done_waiting + RESET_AFTER))
     assert flow.screen is S.WELCOME
-    assert commands[-1] == Command("wipe")
+    assert commands[-1] == Wipe()
 
 
 @pytest.mark.parametrize("screen", list(S), ids=str)
@@ -362,7 +368,7 @@ def test_read_aloud_on_every_screen(screen: Screen) -> None:
         before = reach(screen, start(language=language))
         after, commands = send(before, Tap("read_aloud"))
         assert after.screen is screen
-        assert commands == [Command("speak", (screen, language))]
+        assert commands == [Speak(screen, language)]
 
 
 # --- random event sequences ------------------------------------------------------------
@@ -373,16 +379,18 @@ POOL = [
     Tap("toggle", "consent"),
     Tap("next"),
     Tap("attest", "1234"),
-    AttestationChecked(True),
+    AttestationChecked(Accepted()),
     DmpChecked("closed"),
     DmpChecked("not_found"),
     Tap("guardian", "mere"),
     Tap("skip"),
     Tap("reactivate", True),
     Tap("attest", "0000"),
-    AttestationChecked(False),
+    AttestationChecked(WrongCode(1)),
+    AttestationChecked(CodeLocked(T0)),
+    DmpFailed(JourneyProblem.LEDGER_DOWN),
 ]
-DELAYS = st.sampled_from([0.0, 0.0, 0.0, 1.0, WARN_AFTER, RESET_AFTER, ATTESTATION_LOCK])
+DELAYS = st.sampled_from([0.0, 0.0, 0.0, 1.0, WARN_AFTER, RESET_AFTER, LOCK_SECONDS])
 STEPS = st.lists(st.tuples(DELAYS, st.sampled_from(POOL)), max_size=60)
 
 
@@ -390,17 +398,17 @@ STEPS = st.lists(st.tuples(DELAYS, st.sampled_from(POOL)), max_size=60)
 class Witness:
     """What happened in the journey under way, seen from outside the flow."""
 
-    attestation_asked: bool = False  # a check_attestation not answered yet
+    attestation_asked: bool = False  # a CheckAttestation not answered yet
     closed_seen: bool = False
 
 
-def check_open_dmp(flow: Flow, event: Event, command: Command, seen: Witness) -> None:
+def check_open_dmp(flow: Flow, event: Event, command: OpenDmp, seen: Witness) -> None:
     assert isinstance(event, AttestationChecked)
-    assert event.ok
-    assert seen.attestation_asked, "open_dmp without an asked check_attestation"
-    assert flow.choices.consent, "open_dmp without consent"
-    beneficiary, choices, role, reactivate = command.args
-    assert isinstance(choices, Choices)
+    assert isinstance(event.verdict, Accepted)
+    assert seen.attestation_asked, "OpenDmp without an asked CheckAttestation"
+    assert flow.choices.consent, "OpenDmp without consent"
+    beneficiary, choices = command.beneficiary, command.choices
+    role, reactivate = command.guardian_role, command.reactivate
     assert choices.consent
     assert beneficiary == flow.beneficiary
     assert flow.card is not None
@@ -425,21 +433,20 @@ def test_random_sequences_hold_the_guards(first: Screen, steps: list[tuple[float
             event = Tick(now)
         before = flow
         flow, commands = send(flow, event, now)
-        names = [c.name for c in commands]
-        assert set(names) <= COMMAND_NAMES
+        kinds = [type(c) for c in commands]
+        assert set(kinds) <= COMMAND_KINDS
         for command in commands:
-            if command.name == "open_dmp":
+            if isinstance(command, OpenDmp):
                 check_open_dmp(before, event, command, seen)
                 assert flow.screen is S.CREATING
         if isinstance(event, AttestationChecked) and before.screen is S.ATTESTATION:
             seen.attestation_asked = False  # answered
-        if "check_attestation" in names:
+        if CheckAttestation in kinds:
             seen.attestation_asked = True
             assert before.screen is S.ATTESTATION
-            assert now >= before.attestation_locked_until, "checked while locked"
         if flow.screen is S.CLOSED:
             seen.closed_seen = True
-        if "wipe" in names:
+        if Wipe in kinds:
             assert_wiped(flow, before)
             seen = Witness()
         elif flow.screen is S.WELCOME:

@@ -6,18 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.billing.exports import (
-    Bar,
-    _cell,
+from kiosk.billing.exports import _cell
+from kiosk.billing.french import (
     decimal_comma,
     euros,
     french_date,
     group,
     month_label,
-    series,
     short_label,
 )
 from kiosk.billing.payments import parse_amount
+from kiosk.billing.summary import Bar, series
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,15 @@ from kiosk.documents.content import TITLES, receipt_content
 from kiosk.documents.printing import PrintResult, Problem, ReceiptPrinter
 from kiosk.documents.render import Job, JobError
 from kiosk.documents.ticket import TicketLine, printable, ticket_lines
+from kiosk.ui.i18n import render
 
 ACCESS = WebAccess("P123456789", "s3cr3t-Pw_x-2026")
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+
+
+def shown(result: PrintResult) -> str:
+    """What the pharmacist reads about this receipt, in French ("": all went well)."""
+    return " ".join(render(message, "fr") for message in result.messages())
 
 
 def pdf_text(path: Path) -> str:
@@ -158,9 +164,9 @@ def test_printer_problems_read_in_french_with_the_printer_address(tmp_path: Path
     result = printer.print_receipt("created", "fr", None)
     # no PDF reported by this renderer, a ticket error: both said, nothing raised
     assert result.problems == (Problem.TICKET_UNREACHABLE, Problem.CRASHED)
-    assert result.error is not None
-    assert result.error.startswith("Imprimante à tickets injoignable (192.0.2.7:9100)")
-    assert "PDF est enregistré" not in result.error
+    assert shown(result)
+    assert shown(result).startswith("Imprimante à tickets injoignable (192.0.2.7:9100)")
+    assert "PDF est enregistré" not in shown(result)
 
 
 # -- the ticket's layout ----------------------------------------------------------------
@@ -211,5 +217,5 @@ def test_renderer_that_cannot_start(tmp_path: Path, caplog: pytest.LogCaptureFix
     result = printer.print_receipt("created", "fr", ACCESS)
     assert result.problems == (Problem.CRASHED,)
     assert result.pdf is None
-    assert result.error == "Le programme d'impression du reçu s'est arrêté de façon inattendue."
+    assert shown(result) == "Le programme d'impression du reçu s'est arrêté de façon inattendue."
     assert "receipt renderer could not start" in caplog.text

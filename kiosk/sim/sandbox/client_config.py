@@ -45,8 +45,10 @@ def write_client_config(data_dir: Path, url: str) -> Path:
     """A config whose [dmp] section points at this sandbox and its PKI."""
     path = data_dir / CLIENT_CONFIG
     path.write_text(
-        "# Written by `kiosk dmp sandbox`: a client config for this sandbox.\n"
-        + dmp_section(data_dir, url),
+        "# Written by `kiosk dmp sandbox`: a client config for this sandbox; what\n"
+        "# `kiosk dmp create` opens is recorded in the ledger beside it.\n"
+        + dmp_section(data_dir, url)
+        + '\n[ledger]\npath = "ledger.db"\nkiosk_id = "kiosk-sandbox"\n',
         encoding="utf-8",
     )
     return path

@@ -1,7 +1,8 @@
 """The pharmacist's admin screen (outside the patient journey): code, then figures.
 
-It renders :class:`kiosk.core.admin_actions.AdminFigures` and forwards its buttons to the app
-(``open``, ``close``, ``import``, ``export``, ``cps_pin``); it holds no patient data.
+It renders :class:`kiosk.core.admin_figures.AdminFigures` and forwards its buttons to the
+app's :class:`kiosk.ui.admin_desk.AdminDesk` (``open``, ``close``, ``import``, ``export``,
+``cps_pin``); it holds no patient data.
 One keypad serves the pharmacist code (while locked) and the CPS PIN (once open); the
 digits typed live in the screen only until OK, shown as dots.
 """
@@ -16,10 +17,13 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.billing.exports import euros
-from kiosk.core.admin_actions import AdminFigures
+from kiosk.billing.french import euros
+from kiosk.core.admin_figures import AdminFigures
+from kiosk.messages import Message
 from kiosk.ui import theme
+from kiosk.ui.i18n import render, t
 from kiosk.ui.screens.registry import ADMIN
+from kiosk.ui.ui_text import UiText
 
 __all__ = ["ADMIN", "AdminKey", "AdminScreen", "MonthChart"]
 
@@ -56,6 +60,7 @@ class AdminKey(Button):  # type: ignore[misc]
 
 
 class AdminScreen(Screen):  # type: ignore[misc]
+    language = StringProperty("fr")  # the kiosk's language when the admin was opened
     unlocked = BooleanProperty(False)
     entering_pin = BooleanProperty(False)  # the keypad takes the CPS PIN
     code = StringProperty("")
@@ -91,21 +96,28 @@ class AdminScreen(Screen):  # type: ignore[misc]
     def command(self, name: str) -> None:
         App.get_running_app().admin(name, None)
 
+    def say(self, message: Message, error: bool) -> None:
+        self.message, self.message_is_error = render(message, self.language), error
+
+    def say_text(self, text: UiText, error: bool) -> None:
+        self.message, self.message_is_error = t(text, self.language), error
+
     def lock(self) -> None:
         self.unlocked, self.entering_pin, self.code, self.message = False, False, "", ""
         self.cps = self.today_text = self.year_text = self.money_text = self.pending_text = ""
         self.months = []
 
     def show(self, figures: AdminFigures) -> None:
+        language = self.language
         self.unlocked = True
-        self.cps = figures.cps
-        self.today_text = f"Aujourd'hui : {figures.today} DMP ouvert(s)"
-        self.year_text = f"Cette année : {figures.year} DMP ouvert(s)"
-        self.money_text = (
-            f"Dû {euros(figures.due_cents)} · payé {euros(figures.paid_cents)} · "
-            f"reste {euros(figures.outstanding_cents)}"
-        )
-        self.pending_text = f"En attente de résolution : {figures.pending}"
+        self.cps = render(figures.cps, language)
+        self.today_text = t(UiText.ADMIN_TODAY, language, count=figures.today)
+        self.year_text = t(UiText.ADMIN_YEAR, language, count=figures.year)
+        self.money_text = t(
+            UiText.ADMIN_MONEY, language, due=euros(figures.due_cents),
+            paid=euros(figures.paid_cents), outstanding=euros(figures.outstanding_cents),
+        )  # fmt: skip
+        self.pending_text = t(UiText.ADMIN_PENDING, language, count=figures.pending)
         self.months = figures.by_month
         row = self.ids["month_labels"]
         row.clear_widgets()

@@ -18,6 +18,7 @@ from kiosk.core.flow import Flow
 from kiosk.core.flow import Screen as FlowScreen
 from kiosk.ui.i18n import t
 from kiosk.ui.kv import load_kv
+from kiosk.ui.ui_text import UiText
 from kiosk.ui.widgets import StillThereBanner
 
 
@@ -61,7 +62,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
         self.render(flow)
 
     def title_text(self, flow: Flow) -> str:
-        return t(f"{self.name}.title", flow.language)
+        return t(UiText(f"{self.flow_screen.value}.title"), flow.language)
 
     def render(self, flow: Flow) -> None:
         """Fill the body from ``flow``; a flow without a card must clear patient data."""

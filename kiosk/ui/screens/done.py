@@ -7,6 +7,7 @@ from __future__ import annotations
 from kiosk.core.flow import Flow, Outcome, Screen
 from kiosk.ui.i18n import t
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.ui_text import UiText
 
 
 class DoneScreen(KioskScreen):
@@ -14,13 +15,17 @@ class DoneScreen(KioskScreen):
 
     def render(self, flow: Flow) -> None:
         language = flow.language
-        key = "done.reactivated" if flow.outcome is Outcome.REACTIVATED else "done.created"
-        self.ids.outcome.text = t(key, language)
-        self.ids.receipt.text = t("done.receipt", language)
+        reactivated = flow.outcome is Outcome.REACTIVATED
+        self.ids.outcome.text = t(
+            UiText.DONE_REACTIVATED if reactivated else UiText.DONE_CREATED, language
+        )
+        self.ids.receipt.text = t(UiText.DONE_RECEIPT, language)
         asked = bool(flow.choices.mobile or flow.choices.email)
         if not asked:
             self.ids.web_access.text = ""
         else:
-            key = "done.web_access" if flow.web_access else "done.web_access_failed"
-            self.ids.web_access.text = t(key, language)
-        self.ids.remove_card.text = t("done.remove_card", language)
+            made = flow.web_access
+            self.ids.web_access.text = t(
+                UiText.DONE_WEB_ACCESS if made else UiText.DONE_WEB_ACCESS_FAILED, language
+            )
+        self.ids.remove_card.text = t(UiText.DONE_REMOVE_CARD, language)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kiosk.core.flow import Flow, Screen
 from kiosk.ui.i18n import t
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.ui_text import UiText
 
 
 class GuardianScreen(KioskScreen):
@@ -13,7 +14,7 @@ class GuardianScreen(KioskScreen):
     def render(self, flow: Flow) -> None:
         person = flow.person
         if person is None:
-            self.ids.explain.text = t("guardian.body_anonymous", flow.language)
+            self.ids.explain.text = t(UiText.GUARDIAN_BODY_ANONYMOUS, flow.language)
         else:
             name = " ".join(p for p in (person.first_name, person.last_name) if p)
-            self.ids.explain.text = t("guardian.body", flow.language).format(name=name)
+            self.ids.explain.text = t(UiText.GUARDIAN_BODY, flow.language, name=name)

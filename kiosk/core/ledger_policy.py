@@ -1,0 +1,145 @@
+"""The ledger policy: every act is recorded ``pending`` before the DMP call and its
+outcome after it; an outcome nobody knows is ``uncertain`` and resolved later with TD0.2.
+One service for the journey, start-up recovery (:mod:`kiosk.core.recovery`) and
+``kiosk dmp create``, so the three cannot drift apart.
+
+No Kivy; the ledger is built on first use (SQLite and cryptography load then).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, UNCERTAIN
+from kiosk.billing.consent_record import ConsentRecord
+from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
+from kiosk.core.consent_text import CONSENT_TEXT_VERSION, consent_text_sha256
+from kiosk.dmp.models import CertifiedIdentity, Consent, DmpState, DmpStatus, Guardian
+from kiosk.dmp.service_errors import DmpError, DmpRejected
+
+if TYPE_CHECKING:
+    from kiosk.billing.ledger import Ledger, OpenAct
+    from kiosk.dmp.client import DmpSession
+
+log = logging.getLogger(__name__)
+
+
+class LedgerDown(Exception):
+    """The act could not be recorded: no DMP call was made."""
+
+
+def consent_record(consent: Consent, web_access: bool, language: str, rpps: str) -> ConsentRecord:
+    """What was shown (the text's version and hash in ``language``) and chosen."""
+    return ConsentRecord(
+        text_version=CONSENT_TEXT_VERSION,
+        text_sha256=consent_text_sha256(language),
+        consent=consent.consent,
+        bris_de_glace_allowed=consent.bris_de_glace_allowed,
+        centre15_allowed=consent.centre15_allowed,
+        web_access=web_access,
+        language=language,
+        attested_by=rpps,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A DMP to open (TD1.1) or reactivate (TD1.2) for an identity certified this session."""
+
+    identity: CertifiedIdentity
+    consent: Consent
+    record: ConsentRecord  # what the ledger keeps of the consent
+    guardian: Guardian | None = None
+    reactivate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    reactivated: bool
+    created_at: str | None  # the service's time; None when resolved after a lost answer
+    resolved_after_error: bool = False
+
+
+def status_outcome(status: DmpStatus) -> str:
+    """The outcome of an act whose answer was lost, from TD0.2: ours only if this pharmacy
+    is authorized on the DMP (one another structure opened exists, but is not ours)."""
+    if status.state is DmpState.EXISTS:
+        return CONFIRMED if status.authorized else ALREADY_EXISTED
+    return FAILED
+
+
+class LedgerPolicy:
+    def __init__(self, ledger: Callable[[], Ledger]) -> None:
+        self.ledger = ledger
+
+    def open_dmp(self, session: DmpSession, rpps: str, opening: Opening) -> Opened:
+        """Pending, the call, the outcome. Raises :class:`LedgerDown` (nothing was sent)
+        or the call's :class:`DmpError` (its outcome recorded: failed, or uncertain when
+        nobody knows whether the DMP was created)."""
+        code = DMP_REACTIVATE if opening.reactivate else DMP_OPEN
+        try:
+            ledger = self.ledger()
+            act = ledger.begin(code, rpps, opening.identity.ins, opening.record)
+        except Exception as exc:  # disk full, file damaged…: nothing may be created unrecorded
+            log.exception("the ledger could not record the act: no DMP call made")
+            raise LedgerDown(str(exc)) from None
+        try:
+            if opening.reactivate:
+                created = session.reactivate(opening.identity, opening.consent)
+                opened = Opened(reactivated=True, created_at=created.created_at)
+            else:
+                outcome = session.create_or_resolve(
+                    opening.identity, opening.consent, opening.guardian
+                )
+                opened = Opened(False, outcome.created_at, outcome.resolved_after_error)
+        except DmpRejected as exc:
+            self.finish(act, FAILED)
+            log.warning("DMP creation refused [%s]: %s", exc.problem.key, exc.code)
+            raise
+        except DmpError as exc:
+            # not created (TD0.2 said so): failed; TD0.2 unanswered too: uncertain, and
+            # resolved later (kiosk.core.recovery)
+            self.finish(act, FAILED if exc.outcome_known else UNCERTAIN)
+            log.warning("DMP creation failed [%s]: %s", exc.problem.key, type(exc).__name__)
+            raise
+        self.finish(act, CONFIRMED)
+        return opened
+
+    def record_existing(
+        self, rpps: str, identity: CertifiedIdentity, record: ConsentRecord
+    ) -> None:
+        """A DMP that already existed: recorded, unpaid; a ledger failure is logged (the
+        patient is told all the same)."""
+        try:
+            ledger = self.ledger()
+            ledger.finish(ledger.begin(DMP_OPEN, rpps, identity.ins, record), ALREADY_EXISTED)
+        except Exception:
+            log.exception("the ledger could not record a DMP that already existed")
+
+    def record_refusal(self, rpps: str, record: ConsentRecord) -> None:
+        """Consent refused: nothing sent, recorded unpaid; a ledger failure is logged."""
+        try:
+            self.ledger().record_refusal(DMP_OPEN, rpps, record)
+        except Exception:  # the patient's refusal stands; only its record is missing
+            log.exception("the ledger could not record a refusal")
+
+    def finish(self, act: str, status: str) -> None:
+        """The outcome after the call; if the ledger fails now, the act stays pending
+        and recovery resolves it with TD0.2."""
+        try:
+            self.ledger().finish(act, status)
+        except Exception:
+            log.exception("the ledger could not record an outcome: left pending")
+
+    def unresolved(self) -> list[tuple[OpenAct, str]]:
+        """Acts left pending or uncertain, each with the INS sealed for its resolution."""
+        ledger = self.ledger()
+        acts = ((act, ledger.pending_ins(act.act_id)) for act in ledger.unresolved())
+        return [(act, ins) for act, ins in acts if ins is not None]
+
+    def resolve(self, act: OpenAct, status: DmpStatus) -> None:
+        """An unresolved act's outcome, now that TD0.2 told what became of it."""
+        self.ledger().finish(act.act_id, status_outcome(status))

@@ -1,0 +1,34 @@
+"""Start-up recovery: acts a crash (or a lost answer) left pending or uncertain are
+resolved with TD0.2, through the ledger policy. It needs the pharmacist's CPS (the call
+is signed as the pharmacist): until the PIN is typed, the acts wait for the next try."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from kiosk.core.ledger_policy import LedgerPolicy
+from kiosk.dmp.service_errors import DmpError
+
+if TYPE_CHECKING:
+    from kiosk.dmp.client import DmpSession
+
+log = logging.getLogger(__name__)
+
+
+def recover(policy: LedgerPolicy, session: Callable[[], DmpSession]) -> int:
+    """Resolve what can be resolved now; returns how many acts were. ``session`` is
+    called once, only if an act needs it."""
+    resolved = 0
+    opened: DmpSession | None = None
+    for act, ins in policy.unresolved():
+        try:
+            opened = opened or session()
+            status = opened.status_of_recovered(opened.recovered_identity(ins))
+        except DmpError as exc:
+            log.warning("could not resolve a pending act yet [%s]", exc.problem.key)
+            break
+        policy.resolve(act, status)
+        resolved += 1
+    return resolved

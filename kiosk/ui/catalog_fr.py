@@ -1,0 +1,182 @@
+"""Every text the kiosk shows or says, in French (its first language), by key.
+
+Keys are those of :class:`kiosk.ui.ui_text.UiText` (the screens' own words) and of the
+typed messages (:mod:`kiosk.messages`); ``tests/unit/test_catalogs.py`` checks that both
+catalogues hold exactly those keys. ``{name}`` is an argument of the message."""
+
+from __future__ import annotations
+
+from kiosk.ui.plural import Entry
+
+FR: dict[str, Entry] = {
+    # header
+    "header.language": "English",
+    "header.read_aloud": "Écouter",
+    "header.cancel": "Annuler",
+    # still_here
+    "still_here.question": "Êtes-vous toujours là ?",
+    "still_here.hint": "Sans réponse, la borne efface tout et revient à l'accueil.",
+    "still_here.button": "Oui, je suis là",
+    # common
+    "common.next": "Suivant",
+    "common.back": "Retour",
+    "common.done": "Terminer",
+    "common.ok": "Valider",
+    "common.wait": "Veuillez patienter. Ne retirez pas votre carte.",
+    # welcome
+    "welcome.title": "Bienvenue",
+    "welcome.intro": "Ouvrez votre Dossier Médical Partagé en quelques minutes, avec votre carte Vitale.",
+    "welcome.start": "Ouvrir mon DMP",
+    "welcome.privacy": "Vos informations ne restent pas sur cette borne : elles sont effacées dès la fin de votre passage.",
+    # insert_card
+    "insert_card.title": "Insérez votre carte Vitale",
+    "insert_card.body": "Glissez votre carte Vitale dans le lecteur, puce vers le haut et en avant.",
+    "insert_card.keep": "Laissez-la dans le lecteur jusqu'à la fin.",
+    # reading
+    "reading.title": "Lecture de la carte…",
+    # choose_beneficiary
+    "choose_beneficiary.title": "Pour qui ouvrir le DMP ?",
+    "choose_beneficiary.hint": "Touchez le nom de la personne.",
+    # guardian
+    "guardian.title": "Ouverture pour un mineur",
+    "guardian.body": "{name} a moins de 18 ans : son DMP est ouvert par un représentant légal. Qui êtes-vous ?",
+    "guardian.body_anonymous": "Le DMP d'un mineur est ouvert par un représentant légal. Qui êtes-vous ?",
+    "guardian.mere": "Sa mère",
+    "guardian.pere": "Son père",
+    "guardian.tuteur": "Son tuteur ou sa tutrice",
+    # checking
+    "checking.title": "Vérification du dossier…",
+    "checking.body": "Nous interrogeons le service DMP. Cela prend quelques secondes.",
+    # already_exists
+    "already_exists.title": "Ce DMP existe déjà",
+    "already_exists.body": "Un DMP est déjà ouvert pour cette personne : rien n'a été créé.",
+    "already_exists.qr": "Pour le consulter, scannez ce code ou allez sur monespacesante.fr.",
+    # closed
+    "closed.title": "Ce DMP est fermé",
+    "closed.body": "Le DMP de cette personne a été fermé. Voulez-vous le réactiver ? Ses documents seront de nouveau accessibles aux professionnels qui vous soignent.",
+    "closed.yes": "Oui, le réactiver",
+    "closed.no": "Non merci",
+    # information
+    "information.title": "Qu'est-ce que le DMP ?",
+    # consent
+    "consent.title": "Votre accord",
+    "consent.refuse": "Je refuse",
+    "consent.required": "Cochez la première case pour continuer.",
+    # contact
+    "contact.title": "Accès en ligne (facultatif)",
+    "contact.body": "Pour consulter votre DMP en ligne, donnez un mobile ou un e-mail. Sinon, touchez « Passer ».",
+    "contact.mobile": "Mobile",
+    "contact.email": "E-mail",
+    "contact.empty": "touchez pour saisir",
+    "contact.mobile_hint": "10 chiffres, commence par 06 ou 07",
+    "contact.email_hint": "exemple : nom@domaine.fr",
+    "contact.confirm": "Je confirme",
+    "contact.skip": "Passer",
+    # attestation
+    "attestation.title": "Attestation du pharmacien",
+    "attestation.body": "Le pharmacien atteste avoir recueilli le consentement. Pharmacien : saisissez votre code.",
+    "attestation.pending": "Vérification du code…",
+    # creating
+    "creating.title": "Création de votre DMP…",
+    # done
+    "done.title": "C'est fait",
+    "done.created": "Votre DMP est ouvert.",
+    "done.reactivated": "Votre DMP est réactivé.",
+    "done.receipt": "Votre accusé est en cours d'impression : pensez à le prendre.",
+    "done.web_access": "Votre identifiant et votre mot de passe pour l'accès en ligne sont imprimés sur papier. Gardez-les en lieu sûr.",
+    "done.web_access_failed": "L'accès en ligne n'a pas pu être créé pour l'instant. Votre DMP est bien ouvert : vous pourrez activer l'accès sur monespacesante.fr.",
+    "done.remove_card": "Vous pouvez retirer votre carte Vitale.",
+    # error
+    "error.title": "Un problème est survenu",
+    "error.unknown": "Une erreur est survenue.",
+    "error.what_to_do": "Retirez votre carte et recommencez. Si le problème continue, adressez-vous au pharmacien.",
+    # date
+    "date.unknown": "date inconnue",
+    # staff
+    "staff.cps": "Pharmacien : {cps}",
+    # admin
+    "admin.title": "Espace pharmacien",
+    "admin.close": "Fermer",
+    "admin.code_prompt": "Code pharmacien : ",
+    "admin.pin_prompt": "Code de la CPS : ",
+    "admin.cancel": "Annuler",
+    "admin.ok": "OK",
+    "admin.cps_pin": "Code CPS",
+    "admin.import": "Importer les paiements",
+    "admin.export": "Exporter (CSV + PDF)",
+    "admin.today": "Aujourd'hui : {count} DMP ouvert(s)",
+    "admin.year": "Cette année : {count} DMP ouvert(s)",
+    "admin.money": "Dû {due} · payé {paid} · reste {outstanding}",
+    "admin.pending": "En attente de résolution : {count}",
+    "admin.ledger_unreadable": "Registre illisible : appelez le technicien (kiosk ledger verify).",
+    "admin.cps_checking": "Vérification du code CPS…",
+    # card
+    "card.unreadable": "La carte n'a pas pu être lue. Retirez-la puis réinsérez-la.",
+    "card.reader_down": "Le lecteur de carte ne répond pas. Adressez-vous au pharmacien.",
+    "card.reader_missing": "Le lecteur de carte est introuvable. Adressez-vous au pharmacien.",
+    "card.no_card": "Aucune carte n'est insérée.",
+    "card.removed": "La carte a été retirée pendant la lecture.",
+    "card.unknown": "Carte non reconnue. Insérez votre carte Vitale.",
+    "card.wrong_card": "Ce n'est pas la bonne carte pour ce lecteur.",
+    "card.mute": "La carte ne répond pas. Elle est peut-être abîmée ou mal insérée.",
+    "card.malformed": "Les données de la carte sont illisibles. Faites mettre à jour votre carte.",
+    "card.no_beneficiary": "Cette carte ne porte aucun bénéficiaire.",
+    "card.pin_required": "Le pharmacien doit saisir le code de sa carte CPS.",
+    "card.pin_invalid": "Le code doit comporter 4 à 8 chiffres.",
+    "card.pin_wrong": "Code de la carte CPS incorrect.",
+    "card.pin_blocked": "La carte CPS est bloquée.",
+    # dmp
+    "dmp.failed": "Le service DMP n'a pas pu traiter la demande. Réessayez plus tard.",
+    "dmp.input_invalid": "Une information saisie n'est pas valable.",
+    "dmp.unavailable": "Le service DMP est momentanément indisponible. Réessayez plus tard.",
+    "dmp.authentication": "La borne n'a pas pu s'identifier auprès du service DMP.",
+    "dmp.timeout": "Le service DMP met trop de temps à répondre.",
+    "dmp.unreadable_answer": "Le service DMP a renvoyé une réponse illisible.",
+    "dmp.rejected": "Le service DMP a refusé la demande.",
+    # journey
+    "journey.dmp_not_checked": "Le service DMP n'a pas pu vérifier ce dossier.",
+    "journey.check_expired": "La vérification du dossier a expiré. Recommencez.",
+    "journey.unexpected": "Une erreur inattendue est survenue. Réessayez.",
+    # code
+    "code.locked": "Saisie bloquée : patientez quelques minutes.",
+    # dmp
+    "dmp.pharmacist_not_ready": "La carte du pharmacien n'est pas prête. Adressez-vous au comptoir : le pharmacien doit insérer sa carte CPS et saisir son code.",
+    # journey
+    "journey.ledger_down": "La borne ne peut pas enregistrer l'ouverture pour le moment : rien n'a été envoyé. Adressez-vous au pharmacien.",
+    # code
+    "code.wrong": "Code incorrect ({tries_left} essai(s)).",
+    "code.locked_now": "Code incorrect {tries} fois : saisie bloquée {minutes} minutes.",
+    # cps
+    "cps.absent": "CPS : aucune carte dans le lecteur du pharmacien",
+    "cps.ready": "CPS de {holder} : insérée, code saisi ({tries_left} essais)",
+    "cps.blocked": "CPS bloquée (3 codes faux) : débloquez-la avec son code PUK",
+    "cps.unreadable": "CPS illisible : retirez-la puis réinsérez-la",
+    "cps.needs_pin": "CPS insérée : code à saisir",
+    "cps.needs_pin_tries": "CPS insérée : code à saisir ({tries_left} essai(s) restant(s))",
+    "cps.pin_accepted": "Code CPS accepté.",
+    "cps.pin_not_sent": "Le code CPS compte 4 à 8 chiffres : rien n'a été envoyé.",
+    "cps.pin_blocked": "CPS bloquée : code faux 3 fois.",
+    "cps.pin_no_card": "Aucune CPS dans le lecteur du pharmacien.",
+    "cps.pin_no_answer": "La CPS n'a pas répondu : retirez-la, réinsérez-la, puis recommencez.",
+    "cps.pin_failed": "La CPS n'a pas pu être lue. Réessayez.",
+    "cps.pin_wrong": "Code CPS incorrect : {tries_left} essai(s) restant(s).",
+    # printer
+    "printer.pdf_failed": "Le reçu PDF n'a pas pu être enregistré (dossier d'impression plein ou non accessible).",
+    "printer.ticket_unreachable": "Imprimante à tickets injoignable ({where}) : vérifiez qu'elle est allumée, branchée et en ligne.",
+    "printer.ticket_no_paper": "Imprimante à tickets sans papier : remettez un rouleau.",
+    "printer.ticket_interrupted": "Impression du ticket interrompue : l'imprimante s'est déconnectée pendant l'envoi.",
+    "printer.ticket_driver": "Imprimante à tickets non prise en charge sur ce poste (pilote USB ou série manquant).",
+    "printer.ticket_failed": "Le ticket n'a pas pu être imprimé.",
+    "printer.ticket_timeout": "L'imprimante à tickets ne répond pas ({where}) : ticket non imprimé.",
+    "printer.timeout": "L'impression du reçu a pris trop de temps et a été abandonnée.",
+    "printer.crashed": "Le programme d'impression du reçu s'est arrêté de façon inattendue.",
+    "printer.pdf_kept": "Le reçu PDF est enregistré : il peut être réimprimé.",
+    # admin
+    "admin.no_payment_files": "Aucun relevé (.csv) dans {folder}.",
+    "admin.payments_imported": "{added} paiement(s) importé(s) depuis {files} fichier(s).",
+    "admin.payment_file_refused": "{name} refusé : {reason}. Rien n'a été importé de ce fichier.",
+    "admin.import_failed": "Import impossible ({kind}) : rien n'a été importé de {name}.",
+    "admin.exported": "Exporté : {csv} et {pdf}.",
+    "admin.export_failed": "Export impossible : {reason}.",
+    "admin.export_ledger_unreadable": "Export impossible : registre illisible ({kind}).",
+}
