@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Borne DMP developer entry point. Idempotent: installs what is missing, then runs.
 #   ./kiosk.sh demo    run the kiosk in demo mode (emulated cards through pcscd)
-#   ./kiosk.sh test    lint, type-check and run the whole test suite
+#   ./kiosk.sh test    lint, type-check, check the layers and run the whole test suite
 #   ./kiosk.sh bench   run the benchmarks (JSON on stdout)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -60,6 +60,7 @@ case "$command" in
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
         "$VENV/bin/mypy"
+        "$VENV/bin/lint-imports" --no-logo --no-cache  # the layers (pyproject.toml)
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     bench)

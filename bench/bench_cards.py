@@ -4,7 +4,7 @@ Prints one JSON object. Both sides of each comparison run in the same process, a
 the same emulator, interleaved, so the ratio holds on a shared machine:
 
 - ``vitale_read``: ``read_vitale`` on an open connection (holder + 4 dependants) vs
-  ``scard.SCardTransmit`` replaying exactly the APDUs it sent (the floor of DESIGN §4:
+  ``scard.SCardTransmit`` replaying exactly the APDUs it sent (the floor of docs/architecture.md §4:
   the bare APDU loop). Target: ratio ≤ 1.3.
 - ``card_read_cli_path``: ``read_card("patient")`` (context, role by ATR, connect, read)
   vs bare establish + connect + the same APDUs.
@@ -32,8 +32,8 @@ from typing import Any
 from smartcard import scard
 
 from kiosk.hardware.apdu import Channel
+from kiosk.hardware.card_reading import read_card
 from kiosk.hardware.pcsc import CardEvent, CardMonitor, PcscContext
-from kiosk.hardware.reading import read_card
 from kiosk.hardware.vitale import read_vitale
 from kiosk.sim.emulators.profiles import load_emulator
 from kiosk.sim.emulators.vpcd import VpcdCard, slot_port

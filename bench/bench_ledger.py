@@ -1,5 +1,5 @@
 """Ledger benchmark: durable appends, report and verify, each against a floor measured in
-the same run (DESIGN §4).
+the same run (docs/architecture.md §4).
 
 Prints one JSON object. Everything runs in this process on files in one temporary
 directory, removed at the end:

@@ -2,8 +2,8 @@
 
 Prints one JSON object. Every Kivy process is a fresh child (``--child minimal|kiosk``)
 run the same way (same interpreter, same environment, same display, 800x480 window);
-the floor is a one-Label Kivy app measured in the same run (DESIGN §4). The DMP sandbox
-runs in this (parent) process with its own PKI, standing for the remote service; the
+the floor is a one-Label Kivy app measured in the same run (docs/architecture.md §4).
+The DMP sandbox runs in this (parent) process with its own PKI, standing for the remote service; the
 CPS is emulated here in vpcd slot 1 and the Vitale by the kiosk child in slot 0.
 Timestamps are ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all processes).
 

@@ -10,8 +10,9 @@ are the keys); a message with arguments is a frozen dataclass with a ``key`` and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -31,3 +32,14 @@ class MessageEnum(StrEnum):
 
     def args(self) -> Mapping[str, object]:
         return {}
+
+
+class MessageFields:
+    """Base of a message dataclass whose arguments are its fields; subclasses set ``key``."""
+
+    __slots__ = ()
+    key: ClassVar[str]
+
+    def args(self) -> Mapping[str, object]:
+        instance: Any = self  # a dataclass, as every subclass is
+        return {field.name: getattr(self, field.name) for field in fields(instance)}

@@ -45,7 +45,7 @@ def patient_reader(config: Config) -> Callable[[], VitaleCard]:
     overrides = reader_overrides(config)
 
     def read() -> VitaleCard:
-        from kiosk.hardware.reading import INSERTION_GRACE, read_when_present
+        from kiosk.hardware.card_reading import INSERTION_GRACE, read_when_present
 
         # a just-inserted card gets a short grace period instead of "no card"
         card = read_when_present(Role.PATIENT, None, overrides, timeout=INSERTION_GRACE)

@@ -1,6 +1,6 @@
 """Payment statements (CSV from the CPAM / amelipro) and reconciliation. Pure.
 
-Format (DESIGN §3): ``;``-separated UTF-8 (a BOM is accepted), header
+Format (docs/architecture.md §3): ``;``-separated UTF-8 (a BOM is accepted), header
 ``date_paiement;reference;montant;periode_debut;periode_fin``, amounts written the French
 way (``41,00``, ``1 244,00``), dates ``YYYY-MM-DD`` or ``DD/MM/YYYY``. A file with any
 bad line is refused whole, with the line number.

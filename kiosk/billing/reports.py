@@ -1,4 +1,4 @@
-"""The pharmacist's figures: openings, amounts due, paid and outstanding (DESIGN §3).
+"""The pharmacist's figures: openings, amounts due, paid and outstanding (docs/architecture.md §3).
 
 SQL aggregates over the derived ``acts`` and ``payments`` tables (kept in step with the
 chain and checked by ``verify``), so a report over a million entries stays well under a

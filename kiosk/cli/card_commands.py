@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kiosk.cli.options import ConfigOption, emit_json, fail
+from kiosk.cli.options import ConfigOption, JsonOption, emit_json, fail
 from kiosk.config import ConfigError, load_config
 from kiosk.hardware.card_errors import CardError
 from kiosk.hardware.cards import ProfileError
@@ -27,14 +27,14 @@ def card_read(
     pin: Annotated[
         str | None, typer.Option(help="CPS PIN; one VERIFY is sent, never retried.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the card's profile JSON.")] = False,
+    as_json: JsonOption = False,
     timeout: Annotated[
         float, typer.Option(help="Seconds before a card that does not answer is called mute.")
     ] = 10.0,
     config: ConfigOption = None,
 ) -> None:
     """Read the card now in READER and print what it holds."""
-    from kiosk.hardware.reading import read_card
+    from kiosk.hardware.card_reading import read_card
 
     try:
         cfg = load_config(config)
@@ -72,7 +72,7 @@ def describe_card(profile: dict[str, Any]) -> str:
 
 @cards_app.command("emulate")
 def cards_emulate(
-    profile: Annotated[Path, typer.Argument(help="Card profile JSON (DESIGN §3).")],
+    profile: Annotated[Path, typer.Argument(help="Card profile JSON (docs/architecture.md §3).")],
     reader: Annotated[int, typer.Option(help="vpcd slot: 0 (port 35963) or 1 (35964).")] = 0,
     vpcd_port: Annotated[
         int | None, typer.Option(help="vpcd TCP port (overrides --reader).")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kiosk.cli.options import ConfigOption, emit_json, fail
+from kiosk.cli.options import ConfigOption, JsonOption, emit_json, fail
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.dmp.models import Consent, Contact, Guardian, PatientTraits
 from kiosk.dmp.service_errors import DmpError
@@ -85,7 +85,7 @@ def _read_seed(path: Path) -> list[dict[str, Any]]:
 @dmp_app.command("list")
 def list_dmps(
     data: DataOption,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """What the sandbox in DATA holds."""
     from kiosk.sim.sandbox.store import SandboxStore
@@ -121,8 +121,8 @@ def _inputs(
 ) -> tuple[PatientTraits, CpsCard]:
     """The patient and the pharmacist: from profile files, else from the cards."""
     from kiosk.dmp.traits import traits_from_vitale
+    from kiosk.hardware.card_reading import read_card_typed
     from kiosk.hardware.cards import VitaleCard, cps_from_profile, vitale_from_profile
-    from kiosk.hardware.reading import read_card_typed
     from kiosk.sim.emulators.profiles import read_profile
 
     vitale = vitale_from_profile(read_profile(profile)) if profile else read_card_typed("patient")
@@ -146,7 +146,7 @@ def status(
     beneficiary: BeneficiaryOption = 0,
     cps_profile: CpsOption = None,
     pin: PinOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """TD0.0 then TD0.2 for a beneficiary: does a DMP exist? (no INS is printed)"""
     from kiosk.dmp.client_factory import client_from_config
@@ -193,7 +193,7 @@ def create(
     beneficiary: BeneficiaryOption = 0,
     cps_profile: CpsOption = None,
     pin: PinOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Open (or reactivate) the DMP of a beneficiary; web access if a contact is given.
     The act is recorded in the config's ledger as the kiosk records it (pending before the

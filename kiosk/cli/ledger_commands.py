@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from kiosk.cli.options import ConfigOption, emit_json, fail
+from kiosk.cli.options import ConfigOption, JsonOption, emit_json, fail
 from kiosk.config import ConfigError, load_config
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ def report(
     ledger: LedgerOption = None,
     from_: FromOption = None,
     to: ToOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Openings, amounts due, paid and outstanding over a period."""
@@ -203,7 +203,7 @@ def checkpoint(ledger: LedgerOption = None, config: ConfigOption = None) -> None
 @ledger_app.command("pending")
 def pending(
     ledger: LedgerOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Acts left pending or uncertain (a crash, a lost answer), waiting for resolution."""
@@ -224,7 +224,7 @@ def pending(
 @ledger_app.command("reconcile")
 def reconcile(
     ledger: LedgerOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Per payment period: openings, due, paid, balance; and what no payment covers yet."""

@@ -1,4 +1,5 @@
-"""Helpers shared by the ``kiosk`` sub-commands: one-line failures, JSON output."""
+"""What the ``kiosk`` sub-commands share: options (``--config``, ``--json``), one-line
+failures, JSON output."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ EXIT_FAILURE = 1
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Config file (default /etc/kiosk/kiosk.toml).")
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:

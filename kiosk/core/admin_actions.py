@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from kiosk.billing.chain import LedgerError
+from kiosk.messages import MessageFields
 
 if TYPE_CHECKING:  # reports and exports load when the pharmacist opens the admin
     from kiosk.billing.ledger import Ledger
@@ -21,14 +22,10 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True, slots=True)
-class AdminResult:
+class AdminResult(MessageFields):
     """Base of the admin's results: the fields are the message's arguments."""
 
-    key: ClassVar[str]
     error: ClassVar[bool] = False
-
-    def args(self) -> Mapping[str, object]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ the last twelve, the acts waiting for resolution, and the CPS state.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -15,6 +14,8 @@ from zoneinfo import ZoneInfo
 from kiosk.core.cps_session import CpsStatus
 
 if TYPE_CHECKING:  # reports load when the pharmacist opens the admin
+    import sqlite3
+
     from kiosk.billing.ledger import Ledger
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.messages import MessageFields
+
 log = logging.getLogger(__name__)
 
 LOCK_AFTER = 3  # wrong codes in a row, wherever typed
@@ -38,12 +40,9 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True)
-class WrongCode:
+class WrongCode(MessageFields):
     tries_left: int
     key = "code.wrong"
-
-    def args(self) -> Mapping[str, object]:
-        return {"tries_left": self.tries_left}
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from kiosk.hardware.card_errors import CardError, InvalidPin, PinBlocked, PinReq
 from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
 from kiosk.hardware.cps import check_pin_format
 from kiosk.hardware.roles import Role
-from kiosk.messages import MessageEnum
+from kiosk.messages import MessageEnum, MessageFields
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,9 @@ class PinEntry(MessageEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PinRefused:
+class PinRefused(MessageFields):
     tries_left: int
     key = "cps.pin_wrong"
-
-    def args(self) -> Mapping[str, object]:
-        return {"tries_left": self.tries_left}
 
 
 PinAnswer = PinEntry | PinRefused

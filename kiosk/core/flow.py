@@ -1,4 +1,4 @@
-"""The patient journey as a pure state machine (DESIGN §1). No Kivy, no I/O, no clock.
+"""The patient journey as a pure state machine (docs/architecture.md §1). No Kivy, no I/O, no clock.
 
 ``step(flow, event)`` returns the next :class:`Flow` and the :class:`Command` list the
 journey must carry out (read the card, call the DMP, write the ledger, print, wipe).

@@ -1,7 +1,7 @@
 """Body messages of the DMP transactions, for both ends (client and sandbox). Pure.
 
 [A] The real HL7v3 templates sit in a non-public integration guide. These mirror the
-public field lists (DESIGN §3) in our own namespace; the client only goes through
+public field lists (docs/architecture.md §3) in our own namespace; the client only goes through
 :class:`Transaction` objects, so the official templates can replace this module
 without touching the journey.
 """

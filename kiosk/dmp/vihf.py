@@ -6,7 +6,7 @@ An independent implementation must accept it:
 ``xmlsec1 --verify --pubkey-cert-pem sign.pem --id-attr:ID
 urn:oasis:names:tc:SAML:2.0:assertion:Assertion vihf.xml``.
 
-Attributes (DESIGN §3 [V]): Identifiant_Structure, Secteur_Activite SA33, subject
+Attributes [V]: Identifiant_Structure, Secteur_Activite SA33, subject
 NameID = PS national id, subject:role (profession, code system 1.2.250.1.71.1.2.7, and
 the CNOP section), purposeofuse ``normal``, resource-id = INS
 ``^^^&1.2.250.1.213.1.4.8&ISO^NH``, Authentification_Mode ``INDIRECTE``, VIHF_Version,

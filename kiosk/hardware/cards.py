@@ -1,4 +1,4 @@
-"""What we read from a card, as typed values, and the JSON profile form of DESIGN §3.
+"""What we read from a card, as typed values, and their JSON profile form (docs/architecture.md §3).
 
 ``from_profile`` validates a profile (used by the emulators and the tests) and reports
 the first bad field by name; ``to_profile`` gives back the exact JSON shape, which is

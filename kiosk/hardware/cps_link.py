@@ -24,10 +24,10 @@ from kiosk.hardware.card_errors import (
     PcscUnavailable,
     ReaderNotFound,
 )
+from kiosk.hardware.card_reading import INSERTION_GRACE, resolve_reader, retry_no_card
 from kiosk.hardware.cards import CpsCard
 from kiosk.hardware.cps import read_cps
 from kiosk.hardware.pcsc import CardConnection, PcscContext
-from kiosk.hardware.reading import INSERTION_GRACE, resolve_reader, retry_no_card
 from kiosk.hardware.roles import Role
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Autopilot: taps through the real widgets following a JOURNEY plan (DESIGN §3).
+"""Autopilot: taps through the real widgets following a JOURNEY plan (docs/architecture.md §3).
 
 After each screen is rendered it saves a screenshot, then presses the ActionButton (or
 the keyboard keys) a patient would press, found in the live widget tree by their
@@ -96,6 +96,8 @@ class Autopilot(KioskObserver):
 
     def __post_init__(self) -> None:
         self.shots.mkdir(parents=True, exist_ok=True)
+        for earlier in self.shots.glob("[0-9][0-9]-*.png"):  # an earlier run's screens
+            earlier.unlink()
 
     def finished(self, outcome: f.Outcome) -> None:
         self.outcome = outcome

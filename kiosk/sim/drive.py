@@ -75,14 +75,15 @@ def run_autopilot(
 ) -> dict[str, Any]:
     """Tap through one journey; headless, under our own Xvfb. The pharmacist types
     ``cps_pin`` (else the plan's ``cps_pin``) when the CPS asks for it."""
-    from kiosk.sim.autopilot import Autopilot
     from kiosk.sim.pharmacist import PharmacistTypesPin
     from kiosk.sim.xvfb import ensure_display
 
-    xvfb = ensure_display()
+    xvfb = ensure_display()  # before anything imports Kivy's Window, which opens it there
     result: dict[str, Any] = {}
 
     def watchers(kiosk: DeviceKiosk) -> Iterable[KioskObserver]:
+        from kiosk.sim.autopilot import Autopilot  # Kivy's Window: once configured
+
         def done(summary: dict[str, Any]) -> None:
             result.update(summary)
             kiosk.app.stop()

@@ -1,5 +1,6 @@
-"""A JOURNEY plan for the autopilot (DESIGN §3), read and checked without Kivy, so a bad
-plan is reported before any window opens: every unknown key, wrong type or value at once."""
+"""A JOURNEY plan for the autopilot (docs/architecture.md §3), read and checked without
+Kivy, so a bad plan is reported before any window opens: every unknown key, wrong type or
+value at once."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The Kivy application: one ScreenManager, screens rendered from the journey's Flow.
 
 Journey callbacks arrive on worker and card-monitor threads; they only pull a Clock
-trigger, and rendering happens on the Kivy thread (DESIGN §4: Kivy must not be touched
-from other threads). The screen being left is re-rendered with a wiped Flow, so no
-patient data stays in a hidden widget.
+trigger, and rendering happens on the Kivy thread (Kivy must not be touched from other
+threads: docs/architecture.md §4). The screen being left is re-rendered with a wiped
+Flow, so no patient data stays in a hidden widget.
 """
 
 from __future__ import annotations
@@ -110,22 +110,16 @@ class KioskApp(App):  # type: ignore[misc]
     def show_cps_notice(self, status: CpsStatus | None) -> None:
         """The CPS part of the pharmacist's line on the welcome screen (None: all is
         well); from any thread."""
-
-        def shown(_dt: float) -> None:
-            self._cps_notice = status
-            self._render_notice(self.journey.flow.language)
-
-        Clock.schedule_once(shown, 0)
+        Clock.schedule_once(lambda _dt: self._notice(status, self._printer_notice), 0)
 
     def show_printer_notice(self, messages: tuple[Message, ...]) -> None:
         """The receipt printer's part of the pharmacist's line (() when all went well);
         from any thread."""
+        Clock.schedule_once(lambda _dt: self._notice(self._cps_notice, messages), 0)
 
-        def shown(_dt: float) -> None:
-            self._printer_notice = messages
-            self._render_notice(self.journey.flow.language)
-
-        Clock.schedule_once(shown, 0)
+    def _notice(self, cps: CpsStatus | None, printer: tuple[Message, ...]) -> None:
+        self._cps_notice, self._printer_notice = cps, printer
+        self._render_notice(self.journey.flow.language)
 
     def _render_notice(self, language: str) -> None:
         parts = []

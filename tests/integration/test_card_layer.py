@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from kiosk.hardware.card_errors import CardRemoved, PinBlocked, PinWrong
+from kiosk.hardware.card_reading import read_card
 from kiosk.hardware.cards import cps_from_profile, vitale_from_profile, vitale_to_profile
 from kiosk.hardware.cps import pin_state, read_cps
 from kiosk.hardware.pcsc import CardEvent, CardMonitor, PcscContext
-from kiosk.hardware.reading import read_card
 from kiosk.hardware.roles import CardKind, classify_atr
 from kiosk.hardware.vitale import read_vitale
 from kiosk.sim.emulators.cps_emulator import CpsEmulator

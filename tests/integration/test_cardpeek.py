@@ -1,4 +1,4 @@
-"""Third-party check (DESIGN §3 Cards): Cardpeek's own ``vitale_2.lua`` reads our emulator.
+"""Third-party check (docs/architecture.md §3): Cardpeek's own ``vitale_2.lua`` reads our emulator.
 
 Cardpeek runs headless (``-c``) with ``HOME`` in a temporary directory. Its first run only
 unpacks its scripts into ``~/.cardpeek`` (answering its two console questions) and does

@@ -1,6 +1,6 @@
-"""`kiosk ledger` as the pharmacist and the technician use it: the report's JSON (DESIGN
-§3) over a period, payment files imported once and refused whole when malformed, verify
-and checkpoint, each failure one line on stderr."""
+"""`kiosk ledger` as the pharmacist and the technician use it: the report's JSON
+(docs/architecture.md §3) over a period, payment files imported once and refused whole
+when malformed, verify and checkpoint, each failure one line on stderr."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ RPPS_1, RPPS_2 = "10001234567", "10007654321"
 PATIENTS = {
     name: f"2990175{n:08d}" for n, name in enumerate("ABCDEFGH", start=1)
 }  # 15-character INS-like strings, never to be seen again
-DESIGN_FIELDS = {
+REPORT_FIELDS = {
     "openings", "reactivations", "already_existed", "refused", "failed", "pending",
     "amount_due_cents", "amount_paid_cents", "outstanding_cents", "by_month", "by_pharmacist",
 }  # fmt: skip
@@ -115,8 +115,8 @@ def snapshot(ledger: Path) -> tuple[int, dict[str, Any]]:
 
 def test_report_has_the_design_fields_and_figures(site: tuple[Path, Path]) -> None:
     figures = report(site[0])
-    assert figures.keys() >= DESIGN_FIELDS
-    assert {k: figures[k] for k in DESIGN_FIELDS - {"by_month", "by_pharmacist"}} == {
+    assert figures.keys() >= REPORT_FIELDS
+    assert {k: figures[k] for k in REPORT_FIELDS - {"by_month", "by_pharmacist"}} == {
         "openings": 4, "reactivations": 1, "already_existed": 1, "refused": 1, "failed": 1,
         "pending": 1, "amount_due_cents": 450, "amount_paid_cents": 0, "outstanding_cents": 450,
     }  # fmt: skip
@@ -129,7 +129,7 @@ def test_report_has_the_design_fields_and_figures(site: tuple[Path, Path]) -> No
         {"rpps": RPPS_1, "openings": 2},
         {"rpps": RPPS_2, "openings": 2},
     ]
-    assert all(isinstance(figures[k], int) for k in DESIGN_FIELDS - {"by_month", "by_pharmacist"})
+    assert all(isinstance(figures[k], int) for k in REPORT_FIELDS - {"by_month", "by_pharmacist"})
 
 
 def test_report_reads_the_configured_ledger(site: tuple[Path, Path]) -> None:

@@ -1,6 +1,6 @@
 """The Carte Vitale pulled on each of the 15 screens, with the real app and services:
 back to WELCOME within 1 s and nothing of the patient left, in any widget of any screen
-or in the journey (DESIGN §1).
+or in the journey (docs/architecture.md §1).
 
 One driver subprocess walks all the screens: a real Journey (the Martin family's Vitale
 emulated through pcscd/vpcd, the DMP sandbox over TLS, a ledger), screens reached by

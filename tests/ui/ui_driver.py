@@ -955,7 +955,7 @@ def main(argv: list[str]) -> int:
     if args.scenario == "shots":
         WIDTH, HEIGHT = (int(v) for v in args.size.split("x"))
     logging.basicConfig(format="%(asctime)s %(threadName)s %(name)s: %(message)s")
-    logging.getLogger("kiosk").setLevel(logging.DEBUG)  # never patient data (DESIGN)
+    logging.getLogger("kiosk").setLevel(logging.DEBUG)  # never patient data (§1)
     xvfb = start_kivy()
     started = time.monotonic()
     try:

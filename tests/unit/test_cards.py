@@ -1,4 +1,4 @@
-"""Card profiles (DESIGN §3 JSON): validation names the bad field, round trips."""
+"""Card profiles (docs/architecture.md §3): validation names the bad field, round trips."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""VIHF: the signed SAML assertion carries every DESIGN attribute, and verify_vihf accepts
+"""VIHF: the signed SAML assertion carries every attribute the DMP asks for, and verify_vihf accepts
 it untouched and refuses (VihfError only) anything missing, edited, foreign, out of its
 validity window, replayed or wrapped."""
 

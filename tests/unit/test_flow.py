@@ -1,6 +1,7 @@
-"""The journey's rules (DESIGN §1, kiosk/flow.py), one by one: consent defaults and
-refusal, minors through a legal representative, lunar birth dates, the web-access
-warning, the pharmacist's attestation and its lock, reactivation, and the wipe."""
+"""The journey's rules (docs/architecture.md §1, kiosk/core/flow.py), one by one: consent
+defaults and refusal, minors through a legal representative, lunar birth dates, the
+web-access warning, the pharmacist's attestation and its lock, reactivation, and the
+wipe."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Every screen × every event (DESIGN §1, kiosk/flow.py): each screen is reached through
-real events, then every kind of event is applied; the next screen must be the one the
-table below says, card removal and timeouts end the journey everywhere, and random
-event sequences never open a DMP without consent and a successful attestation."""
+"""Every screen × every event (docs/architecture.md §1, kiosk/core/flow.py): each screen is
+reached through real events, then every kind of event is applied; the next screen must
+be the one the table below says, card removal and timeouts end the journey everywhere,
+and random event sequences never open a DMP without consent and a successful
+attestation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Build an emulated card from a profile file (DESIGN §3 JSON)."""
+"""Build an emulated card from a profile file (docs/architecture.md §3)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ Frames are a 2-byte big-endian length then the payload; a 1-byte payload is a co
 The card is "inserted" while the socket is connected and "pulled" when it closes.
 
 Every ``recv`` is preceded by ``TCP_QUICKACK`` and the socket has ``TCP_NODELAY``:
-without them each APDU waits on the kernel's 40 ms delayed-ACK timer (DESIGN §4).
+without them each APDU waits on the kernel's 40 ms delayed-ACK timer (docs/architecture.md §4).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Test PKI for the sandbox DMP service, generated with ``cryptography`` on first start.
 
-Files written in the data directory (DESIGN §3): ``ca.pem`` (+ ``ca.key``, kept so
+Files written in the data directory (docs/architecture.md §3): ``ca.pem`` (+ ``ca.key``, kept so
 tests can issue more certificates), ``server.pem/server.key`` (loopback names),
 ``auth.pem/auth.key`` (the pharmacy's "ORG AUTH_CLI" TLS client certificate),
 ``sign.pem/sign.key`` (the pharmacy's "ORG SIGN" certificate that signs the VIHF), and

@@ -1,0 +1,57 @@
+"""``kiosk run`` wires one pharmacist-code gate for the attestation and the admin, kept
+beside the ledger: three wrong codes in all lock both, and a restart does not clear it.
+(DeviceKiosk is built as `kiosk run` builds it; no window is opened.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.appliance.device import DeviceKiosk
+from kiosk.config import Config, parse_config
+from kiosk.core.code_gate import STATE_FILE, CodeLocked, WrongCode
+from kiosk.core.pharmacist_code import hash_code
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return parse_config({
+        "ledger": {"path": str(tmp_path / "state" / "ledger.db")},
+        "kiosk": {"pharmacist_code_hash": hash_code("2468"), "spool": str(tmp_path / "spool")},
+    })  # fmt: skip
+
+
+@pytest.fixture
+def kiosks(config: Config) -> Iterator[list[DeviceKiosk]]:
+    built: list[DeviceKiosk] = []
+    yield built
+    for kiosk in built:
+        kiosk.close()
+
+
+def test_one_gate_for_the_attestation_and_the_admin(
+    config: Config, kiosks: list[DeviceKiosk]
+) -> None:
+    kiosk = DeviceKiosk(config)
+    kiosks.append(kiosk)
+    assert kiosk.app.admin_desk is not None
+    admin = kiosk.app.admin_desk.context.gate
+    attest = kiosk.services.check_code  # what the journey asks on the attestation screen
+    assert attest("1111") == WrongCode(2)
+    assert admin.try_code("2222") == WrongCode(1)  # one count, wherever typed
+    assert isinstance(attest("3333"), CodeLocked)
+    assert isinstance(admin.try_code("2468"), CodeLocked)  # one lock: even the right code
+    assert (Path(config.ledger.path).parent / STATE_FILE).exists()
+
+
+def test_a_restart_keeps_the_lock(config: Config, kiosks: list[DeviceKiosk]) -> None:
+    first = DeviceKiosk(config)
+    kiosks.append(first)
+    for code in ("1111", "2222", "3333"):
+        first.services.check_code(code)
+    first.close()
+    restarted = DeviceKiosk(config)
+    kiosks.append(restarted)
+    assert isinstance(restarted.services.check_code("2468"), CodeLocked)
