@@ -171,8 +171,9 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
     _configure_kivy()
     from kiosk.appliance.device import DeviceKiosk, RunOptions
     from kiosk.config import load_config
+    from kiosk.hardware.cards import read_profile
     from kiosk.sim.data import DEMO_CPS, DEMO_VITALE
-    from kiosk.sim.emulators.profiles import load_emulator, read_profile
+    from kiosk.sim.emulators.profiles import load_emulator
     from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
     from kiosk.sim.pharmacist import PharmacistTypesPin
 
@@ -427,8 +428,9 @@ def bench_memory(sandbox: Sandbox, work: Path) -> dict[str, Any]:
     """Peak RSS of ``kiosk run --config … --autopilot …`` (the device's process: cards
     in the readers, the DMP service elsewhere) through one whole journey, screenshots
     and receipt included."""
+    from kiosk.hardware.cards import read_profile
     from kiosk.sim.data import DEMO_CPS, DEMO_VITALE
-    from kiosk.sim.emulators.profiles import load_emulator, read_profile
+    from kiosk.sim.emulators.profiles import load_emulator
     from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
 
     plan = work / "plan-with-cps-pin.json"

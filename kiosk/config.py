@@ -13,6 +13,7 @@ import math
 import os
 import socket
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -104,6 +105,10 @@ DmpConfig.CERTIFICATE_KEYS = tuple(
 @dataclass(frozen=True, slots=True)
 class LedgerConfig:
     """Where the remuneration ledger lives; its keys sit in the same directory."""
+
+    RETIRED: ClassVar[Mapping[str, str]] = {
+        "retention_years": "nothing is ever deleted from the ledger",
+    }
 
     path: str = field(default="/var/lib/kiosk/ledger.db", metadata=PATH)
     kiosk_id: str = ""  # default: kiosk-<hostname>

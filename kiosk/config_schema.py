@@ -6,11 +6,13 @@ a dataclass: a section, read from a nested table. Its metadata, built by :func:`
 :func:`one_of` or :data:`PATH`, adds the check a well-typed value must pass with the
 form the user is told to write, or marks a relative path, resolved against ``base``.
 A dataclass may define ``problems(self) -> list[str]`` for checks across its keys; they
-run once each of its keys is right. Every problem is reported, each naming its key.
+run once each of its keys is right, and ``RETIRED``, the keys an older version knew:
+they are accepted, ignored and logged. Every problem is reported, each naming its key.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from types import MappingProxyType, NoneType, UnionType
 from typing import Any, NamedTuple, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
+log = logging.getLogger("kiosk.config")
 Meta = Mapping[str, Any]
 
 PATH: Meta = MappingProxyType({"path": True})
@@ -52,9 +55,12 @@ def parse(
     values = dict(given or {})
     known = sorted(set(schema) - set(values))
     problems: list[str] = []
+    retired: Mapping[str, str] = getattr(cls, "RETIRED", {})
     for key, value in data.items():
         spec = schema.get(key) if key in known else None
-        if spec is None:
+        if spec is None and key in retired:
+            log.warning("%s %s is no longer used (%s): it can be removed", where, key, retired[key])
+        elif spec is None:
             noun = "section" if all(schema[name].section for name in known) else "key"
             problems.append(_unknown(key, known, where, noun))
         elif spec.section is not None:

@@ -20,10 +20,11 @@ class KioskObserver:
         """A journey state was drawn (the Kivy thread)."""
 
     def finished(self, outcome: Outcome) -> None:
-        """A journey ended (the journey's thread)."""
+        """A journey ended (the thread of the event that ended it: Kivy's for a tap or a
+        tick, the card monitor's for a card pulled)."""
 
     def cps_changed(self, status: CpsStatus) -> None:
-        """The pharmacist's CPS changed state (the CPS worker's thread)."""
+        """The pharmacist's CPS changed state (the thread that talked to the card)."""
 
     def ready(self) -> None:
         """Services up and the CPS ready: a patient can be served (any thread)."""

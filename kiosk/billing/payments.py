@@ -14,14 +14,34 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kiosk.billing.ledger import Payment
+from kiosk.messages import MessageEnum
 
 HEADER = ("date_paiement", "reference", "montant", "periode_debut", "periode_fin")
 _AMOUNT = re.compile(r"(\d{1,3}(?:[ .]\d{3})+|\d+)(?:,(\d{1,2}))?")
 _SPACES = str.maketrans("", "", "\u00a0\u202f\t")
 
 
+class PaymentProblem(MessageEnum):
+    """What is wrong with a payment file, for the pharmacist (the admin screen)."""
+
+    HEADER = "payments.header"
+    FIELDS = "payments.fields"
+    DATE = "payments.date"
+    AMOUNT = "payments.amount"
+    REFERENCE = "payments.reference"
+    PERIOD = "payments.period"
+    DUPLICATE = "payments.duplicate"
+    CONFLICT = "payments.conflict"  # already imported with other values (the ledger says)
+    ENCODING = "payments.encoding"
+
+
 class PaymentFileError(ValueError):
-    pass
+    """An English message for the CLI and the logs; ``problem`` and ``line`` for the admin."""
+
+    def __init__(self, message: str, problem: PaymentProblem, line: int | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.line = line
 
 
 def parse_amount(text: str) -> int:
@@ -47,7 +67,9 @@ def parse_date(text: str) -> dt.date:
 def parse_payments(text: str) -> list[Payment]:
     lines = text.removeprefix("\ufeff").splitlines()
     if not lines or tuple(h.strip() for h in lines[0].split(";")) != HEADER:
-        raise PaymentFileError(f"line 1: the header must be {';'.join(HEADER)}")
+        raise PaymentFileError(
+            f"line 1: the header must be {';'.join(HEADER)}", PaymentProblem.HEADER, 1
+        )
     payments: list[Payment] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines[1:], start=2):
@@ -56,22 +78,32 @@ def parse_payments(text: str) -> list[Payment]:
         fields = line.split(";")
         if len(fields) != len(HEADER):
             raise PaymentFileError(
-                f"line {number}: expected {len(HEADER)} fields, got {len(fields)}"
-            )
+                f"line {number}: expected {len(HEADER)} fields, got {len(fields)}",
+                PaymentProblem.FIELDS, number,
+            )  # fmt: skip
         try:
             paid_on, start, end = (parse_date(fields[i]) for i in (0, 3, 4))
+        except ValueError as exc:
+            raise PaymentFileError(f"line {number}: {exc}", PaymentProblem.DATE, number) from None
+        try:
             amount = parse_amount(fields[2])
         except ValueError as exc:
-            raise PaymentFileError(f"line {number}: {exc}") from None
+            raise PaymentFileError(f"line {number}: {exc}", PaymentProblem.AMOUNT, number) from None
         reference = fields[1].strip()
         if not reference or len(reference) > 64 or "\x1f" in reference or "\x1e" in reference:
-            raise PaymentFileError(f"line {number}: the reference must be 1 to 64 characters")
+            raise PaymentFileError(
+                f"line {number}: the reference must be 1 to 64 characters",
+                PaymentProblem.REFERENCE, number,
+            )  # fmt: skip
         if end < start:
-            raise PaymentFileError(f"line {number}: the period ends before it starts")
+            raise PaymentFileError(
+                f"line {number}: the period ends before it starts", PaymentProblem.PERIOD, number
+            )
         if reference in seen:
             raise PaymentFileError(
-                f"line {number}: reference {reference!r} already on line {seen[reference]}"
-            )
+                f"line {number}: reference {reference!r} already on line {seen[reference]}",
+                PaymentProblem.DUPLICATE, number,
+            )  # fmt: skip
         seen[reference] = number
         payments.append(
             Payment(paid_on.isoformat(), reference, amount, start.isoformat(), end.isoformat())

@@ -10,6 +10,7 @@ from kiosk.cli.card_commands import card_app, cards_app
 from kiosk.cli.dmp_commands import dmp_app
 from kiosk.cli.ledger_commands import ledger_app
 from kiosk.cli.run_commands import run
+from kiosk.cli.sim_commands import cards_emulate, list_dmps, sandbox  # noqa: F401 - registers
 
 app = typer.Typer(
     add_completion=False,

@@ -1,13 +1,10 @@
-"""``kiosk dmp``: the local sandbox service, and diagnosis calls to a DMP endpoint."""
+"""``kiosk dmp status|create``: diagnosis calls to the DMP endpoint of a config (the
+sandbox commands, ``kiosk dmp sandbox|list``, are in :mod:`kiosk.cli.sim_commands`)."""
 
 from __future__ import annotations
 
-import json
-import signal
-import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -20,89 +17,7 @@ from kiosk.hardware.card_errors import CardError
 from kiosk.hardware.cards import CpsCard, ProfileError
 
 dmp_app = typer.Typer(no_args_is_help=True, help="The DMP service: sandbox and diagnosis.")
-
-DataOption = Annotated[Path, typer.Option("--data", help="Sandbox data directory.")]
 LANGUAGE = "fr"  # the consent text a technician's command records as shown
-
-
-@dmp_app.command("sandbox")
-def sandbox(
-    data: DataOption,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port (0: any free port).")] = 8443,
-    seed: Annotated[
-        Path | None, typer.Option(help='JSON list of existing DMPs: [{"ins", "status"}].')
-    ] = None,
-    fault: Annotated[
-        list[str] | None, typer.Option(help="Inject OP=KIND (repeatable), e.g. create=timeout.")
-    ] = None,
-    fault_delay: Annotated[float, typer.Option(help="Seconds a 'timeout' fault stalls.")] = 30.0,
-) -> None:
-    """Run the local DMP service (HTTPS, client certificates, signed VIHF) until SIGTERM."""
-    from kiosk.sim.sandbox.client_config import write_client_config
-    from kiosk.sim.sandbox.server import FaultSpecError, SandboxServer, parse_faults
-    from kiosk.sim.sandbox.store import StoreError
-
-    try:
-        faults = parse_faults(fault or [])
-        entries = _read_seed(seed) if seed else []
-        server = SandboxServer(data, host, port, faults, fault_delay)
-    except (FaultSpecError, ValueError) as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    try:
-        server.store.seed(entries)
-    except StoreError as exc:
-        fail(f"{seed}: {exc}")
-    config = write_client_config(data, server.url)
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    server.start()
-    typer.echo(f"kiosk: DMP sandbox on {server.url} (client config: {config})", err=True)
-    stop.wait()
-    server.shutdown()
-    server.server_close()
-
-
-def _read_seed(path: Path) -> list[dict[str, Any]]:
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such seed file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a JSON seed file ({exc})") from None
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ValueError(f'{path}: expected a JSON list of {{"ins", "status"}} objects')
-    return entries
-
-
-@dmp_app.command("list")
-def list_dmps(
-    data: DataOption,
-    as_json: JsonOption = False,
-) -> None:
-    """What the sandbox in DATA holds."""
-    from kiosk.sim.sandbox.store import SandboxStore
-
-    if not (data / "sandbox.db").exists():
-        fail(f"{data}: no sandbox data here (start `kiosk dmp sandbox --data {data}`)")
-    store = SandboxStore(data / "sandbox.db")
-    try:
-        dmps = store.list()
-    finally:
-        store.close()
-    if as_json:
-        emit_json({"dmps": dmps})
-        return
-    for dmp in dmps:
-        typer.echo(f"{dmp['status']:7} created {dmp['created_at']} by {dmp['created_by_rpps']}")
-    typer.echo(f"{len(dmps)} DMP(s)")
 
 
 PatientOption = Annotated[
@@ -122,8 +37,12 @@ def _inputs(
     """The patient and the pharmacist: from profile files, else from the cards."""
     from kiosk.dmp.traits import traits_from_vitale
     from kiosk.hardware.card_reading import read_card_typed
-    from kiosk.hardware.cards import VitaleCard, cps_from_profile, vitale_from_profile
-    from kiosk.sim.emulators.profiles import read_profile
+    from kiosk.hardware.cards import (
+        VitaleCard,
+        cps_from_profile,
+        read_profile,
+        vitale_from_profile,
+    )
 
     vitale = vitale_from_profile(read_profile(profile)) if profile else read_card_typed("patient")
     if cps_profile:
@@ -246,8 +165,7 @@ def _open(
     policy = LedgerPolicy(ledger)
     try:
         if state is DmpState.EXISTS:
-            nothing = consent_record(Consent(False), False, LANGUAGE, cps.rpps)
-            policy.record_existing(cps.rpps, identity, nothing)
+            policy.record_existing(lambda: cps.rpps, identity, LANGUAGE)
             return {"outcome": "already_exists"}
         record = consent_record(consent, contact is not None, LANGUAGE, cps.rpps)
         opening = Opening(identity, consent, record, guardian, state is DmpState.CLOSED)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from kiosk.cli.options import ConfigOption, emit_json, fail
-from kiosk.config import Config, ConfigError, load_config
+from kiosk.config import ConfigError, load_config
 from kiosk.dmp.service_errors import DmpError
 from kiosk.hardware.card_errors import CardError
 from kiosk.hardware.cards import ProfileError
@@ -36,11 +36,15 @@ def run(
     loopback sandbox, headless under its own Xvfb."""
     from kiosk.appliance.startup_checks import check_config
 
+    if fresh and not demo:
+        fail("--fresh goes with --demo (it forgets what earlier demo runs made)")
     summary: dict[str, Any] | None = None
     try:
         cfg = load_config(config)  # a broken config is reported even in the demo
         if demo or autopilot is not None:
-            summary = _simulated(cfg, demo, fresh, autopilot, shots)
+            from kiosk.cli.sim_commands import run_simulated
+
+            summary = run_simulated(cfg, demo, fresh, autopilot, shots)
         else:
             from kiosk.appliance.device import run_device
 
@@ -52,26 +56,3 @@ def run(
         emit_json(summary)
         if summary.get("outcome") == "error":
             raise typer.Exit(1)
-
-
-def _simulated(
-    config: Config, demo: bool, fresh: bool, autopilot: Path | None, shots: Path | None
-) -> dict[str, Any] | None:
-    """The demo, or a kiosk driven by a plan: the only paths that load :mod:`kiosk.sim`."""
-    from kiosk.appliance.startup_checks import check_config
-    from kiosk.sim.errors import SimulationError
-
-    try:
-        if demo:
-            from kiosk.sim.demo import DemoOptions, run_kiosk_demo
-
-            return run_kiosk_demo(DemoOptions(autopilot=autopilot, shots=shots, fresh=fresh))
-        from kiosk.sim.drive import DEFAULT_SHOTS, check_drivable, run_autopilot
-        from kiosk.sim.plan import Plan
-
-        assert autopilot is not None
-        check_config(config)
-        check_drivable(config)
-        return run_autopilot(config, Plan.load(autopilot), shots or DEFAULT_SHOTS)
-    except SimulationError as exc:
-        fail(str(exc))

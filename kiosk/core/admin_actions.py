@@ -5,6 +5,7 @@ screen renders; ``error`` says whether it is shown as a problem."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,10 +14,11 @@ from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from kiosk.billing.chain import LedgerError
-from kiosk.messages import MessageFields
+from kiosk.messages import MessageEnum, MessageFields
 
 if TYPE_CHECKING:  # reports and exports load when the pharmacist opens the admin
     from kiosk.billing.ledger import Ledger
+    from kiosk.billing.payments import PaymentProblem
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -44,9 +46,14 @@ class PaymentsImported(AdminResult):
 @dataclass(frozen=True, slots=True)
 class PaymentFileRefused(AdminResult):
     name: str
-    reason: str  # what is wrong in the file, as the payment parser says it
-    key = "admin.payment_file_refused"
+    line: int | None  # where in the file, when the problem is on one line
+    problem: PaymentProblem
+
     error = True
+
+    @property
+    def key(self) -> str:  # type: ignore[override]  # the line, when known, is named
+        return "admin.payment_file_refused" if self.line is None else "admin.payment_line_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +71,27 @@ class Exported(AdminResult):
     key = "admin.exported"
 
 
+class ExportProblem(MessageEnum):
+    """Why an export could not be written to the exchange folder."""
+
+    NO_SPACE = "admin.export_no_space"
+    NOT_WRITABLE = "admin.export_not_writable"
+    NO_FOLDER = "admin.export_no_folder"
+    OTHER = "admin.export_other"
+
+
+_EXPORT_PROBLEMS = {
+    errno.ENOSPC: ExportProblem.NO_SPACE, errno.EDQUOT: ExportProblem.NO_SPACE,
+    errno.EACCES: ExportProblem.NOT_WRITABLE, errno.EPERM: ExportProblem.NOT_WRITABLE,
+    errno.EROFS: ExportProblem.NOT_WRITABLE, errno.ENOENT: ExportProblem.NO_FOLDER,
+    errno.ENOTDIR: ExportProblem.NO_FOLDER, errno.ENODEV: ExportProblem.NO_FOLDER,
+    errno.ENXIO: ExportProblem.NO_FOLDER,
+}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class ExportFailed(AdminResult):
-    reason: str  # the system's words for why the folder could not be written
+    problem: ExportProblem
     key = "admin.export_failed"
     error = True
 
@@ -85,7 +110,7 @@ class AdminActions:
     state_dir: Path
 
     def import_payments(self) -> AdminResult:
-        from kiosk.billing.payments import PaymentFileError, parse_payments
+        from kiosk.billing.payments import PaymentFileError, PaymentProblem, parse_payments
 
         files = sorted(self.folder.glob("*.csv"))
         if not files:
@@ -94,8 +119,12 @@ class AdminActions:
         for path in files:
             try:
                 added += self.ledger().import_payments(parse_payments(path.read_text("utf-8")))
-            except (PaymentFileError, LedgerError, UnicodeDecodeError) as exc:
-                return PaymentFileRefused(path.name, str(exc))
+            except PaymentFileError as exc:
+                return PaymentFileRefused(path.name, exc.line, exc.problem)
+            except LedgerError:  # a reference already imported, with other values
+                return PaymentFileRefused(path.name, None, PaymentProblem.CONFLICT)
+            except UnicodeDecodeError:
+                return PaymentFileRefused(path.name, None, PaymentProblem.ENCODING)
             except (OSError, sqlite3.Error) as exc:  # the USB key pulled, the ledger damaged
                 return ImportFailed(path.name, type(exc).__name__)
         return PaymentsImported(added, len(files))
@@ -115,7 +144,7 @@ class AdminActions:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.ledger().read(write)
         except OSError as exc:
-            return ExportFailed(exc.strerror or str(exc))
+            return ExportFailed(_EXPORT_PROBLEMS.get(exc.errno or 0, ExportProblem.OTHER))
         except (sqlite3.Error, LedgerError) as exc:
             return ExportLedgerUnreadable(type(exc).__name__)
         return Exported(csv_path.name, pdf_path.name)

@@ -5,11 +5,14 @@ restart.
 The gate's state (wrong codes so far, locked until when, in wall-clock seconds) is kept
 in ``code-gate.json`` in the kiosk's state directory, rewritten atomically at each
 change. What stops someone from clearing the lock by deleting or editing that file: the
-state directory belongs to the kiosk's service user (0700) and the patient at the counter
-has no shell; and the gate fails closed, so a file that has gone missing from a state
-directory the kiosk already uses, or that cannot be read, locks the gate instead of
-clearing it. Whoever could write a crafted file could as well replace the code's hash in
-the config. No Kivy here; callers pass the code typed.
+state directory belongs to the kiosk's service user (0700; the gate creates it so when
+it is absent) and the patient at the counter has no shell; whoever can write there can
+read the ledger's secrets too, so its owner and mode are the protection. On top of that
+the gate fails closed: a file that has gone missing from a state directory the kiosk
+already uses, or that cannot be read, locks the gate instead of clearing it (which also
+happens once after an upgrade from a version without the file); a lock is never longer
+than five minutes from now, whatever the file or the clock says. No Kivy here; callers
+pass the code typed.
 """
 
 from __future__ import annotations
@@ -17,51 +20,31 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.messages import MessageFields
+from kiosk.core.code_verdicts import (
+    LOCK_AFTER,
+    LOCK_SECONDS,
+    Accepted,
+    CodeLocked,
+    CodeVerdict,
+    WrongCode,
+)
+
+__all__ = [
+    "LOCK_AFTER", "LOCK_SECONDS", "STATE_FILE", "Accepted", "CodeGate", "CodeLocked",
+    "CodeVerdict", "WrongCode",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
-LOCK_AFTER = 3  # wrong codes in a row, wherever typed
-LOCK_SECONDS = 300.0
 STATE_FILE = "code-gate.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """The right code: the count of wrong ones starts again."""
-
-
-@dataclass(frozen=True, slots=True)
-class WrongCode(MessageFields):
-    tries_left: int
-    key = "code.wrong"
-
-
-@dataclass(frozen=True, slots=True)
-class CodeLocked:
-    """Nothing is checked until ``until`` (wall-clock seconds); ``just_now``: this very
-    code was the last wrong one."""
-
-    until: float
-    just_now: bool = False
-
-    @property
-    def key(self) -> str:
-        return "code.locked_now" if self.just_now else "code.locked"
-
-    def args(self) -> Mapping[str, object]:
-        return {"tries": LOCK_AFTER, "minutes": round(LOCK_SECONDS / 60)}
-
-
-CodeVerdict = Accepted | WrongCode | CodeLocked
 
 
 class CodeGate:
@@ -109,12 +92,15 @@ class CodeGate:
             if not self._kiosk_ran_here():  # a new kiosk: nothing to remember yet, and
                 self._save(0, 0.0)  # from now on the file is there to be missed
                 return 0, 0.0
-            log.warning("pharmacist code: %s is missing: locked", STATE_FILE)
+            # (also once after an upgrade from a version without the gate's file)
+            log.warning("pharmacist code: %s is missing from a state directory in use: locked",
+                        STATE_FILE)  # fmt: skip
         except (OSError, ValueError, KeyError, TypeError):
             log.warning("pharmacist code: %s is unreadable: locked", STATE_FILE)
         else:
-            if 0 <= failures < LOCK_AFTER and until >= 0:
-                return failures, until
+            if 0 <= failures < LOCK_AFTER and 0 <= until < math.inf:
+                # never locked longer than one lock from now (a clock set back, a bad file)
+                return failures, min(until, self._clock() + LOCK_SECONDS)
             log.warning("pharmacist code: %s holds impossible values: locked", STATE_FILE)
         until = self._clock() + LOCK_SECONDS  # fail closed
         self._save(0, until)
@@ -133,13 +119,18 @@ class CodeGate:
         data = json.dumps({"failures": failures, "locked_until": locked_until})
         temporary: str | None = None
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".code-gate-", dir=self._path.parent)
             with os.fdopen(handle, "w", encoding="utf-8") as out:  # 0600, from mkstemp
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self._path)
+            directory = os.open(self._path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)  # the rename itself survives a power cut
+            finally:
+                os.close(directory)
         except OSError:  # the lock still holds in memory until the kiosk restarts
             log.exception("pharmacist code: the gate's state could not be saved")
             if temporary is not None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TypeAlias
 
-from kiosk.core.code_gate import Accepted, CodeVerdict
+from kiosk.core.code_verdicts import Accepted, CodeVerdict
 from kiosk.hardware.card_errors import CardProblem
 from kiosk.hardware.cards import Beneficiary, VitaleCard
 from kiosk.messages import Message, MessageEnum
@@ -166,7 +166,7 @@ class OpenDmp:
 
 @dataclass(frozen=True)
 class RecordRefusal:
-    beneficiary: int | None
+    """The patient refused: recorded, unpaid, nothing sent."""
 
 
 @dataclass(frozen=True)
@@ -445,7 +445,7 @@ def _consent(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         return replace(flow, screen=Screen.CONTACT), []
     if event.action == "refuse":  # nothing is sent; the refusal is recorded, unpaid
         ended, commands = _end(flow, Outcome.REFUSED)
-        return ended, [RecordRefusal(flow.beneficiary), *commands]
+        return ended, [RecordRefusal(), *commands]
     return flow, []
 
 
@@ -486,6 +486,8 @@ def _attestation(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
             return replace(flow, screen=Screen.CREATING, message=None), [opening]
         if not isinstance(event.verdict, Accepted):  # wrong, or locked: the gate says
             return replace(flow, message=event.verdict), []
+    if isinstance(event, DmpFailed) and flow.attestation_pending:  # the check itself failed
+        return replace(flow, screen=Screen.ERROR, message=event.message), []
     return flow, []
 
 

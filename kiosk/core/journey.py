@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from kiosk.billing.consent_record import ConsentRecord
 from kiosk.core import flow as f
 from kiosk.core.code_gate import CodeVerdict
 from kiosk.core.ledger_policy import LedgerDown, LedgerPolicy, Opening, consent_record
@@ -82,8 +81,11 @@ class _Creation:
     """What the patient chose, carried from the Kivy thread to the worker."""
 
     session: DmpSession
-    opening: Opening
-    contact: Contact | None
+    identity: CertifiedIdentity
+    choices: f.Choices
+    guardian: Guardian | None
+    reactivate: bool
+    language: str
 
 
 class Journey:
@@ -110,6 +112,10 @@ class Journey:
 
     def close(self) -> None:
         self._worker.shutdown(wait=True)
+
+    def wait_idle(self, timeout: float) -> None:
+        """Until the worker has done all it was asked so far (tests, benchmarks)."""
+        self._worker.submit(lambda: None).result(timeout)
 
     # -- events in ----------------------------------------------------------------------
 
@@ -142,15 +148,17 @@ class Journey:
                 card = self.flow.card
                 if card is not None:
                     self._submit(lambda: self._check_dmp(card, beneficiary, generation), generation)
-            case f.CheckAttestation(code):
-                self._step(f.AttestationChecked(self.services.check_code(code)))
+            case f.CheckAttestation(code):  # the code's hash and the gate's file: off the UI
+                check = self.services.check_code
+                self._submit(lambda: f.AttestationChecked(check(code)), generation)
             case f.OpenDmp():
                 self._open_dmp(command, generation)
             case f.RecordRefusal():
-                rpps = self.services.rpps()
-                self.acts.record_refusal(rpps, self._record(Consent(False), False, rpps))
-            case f.PrintReceipt(outcome):
-                self.services.print_receipt(outcome, self.flow.language, self._remote.web_access)
+                language = self.flow.language
+                self._worker.submit(lambda: self.acts.record_refusal(self.services.rpps, language))
+            case f.PrintReceipt(outcome, web_access):
+                secrets = self._remote.web_access if web_access else None
+                self.services.print_receipt(outcome, self.flow.language, secrets)
                 self._remote.web_access = None  # the secrets exist on paper only
             case f.Speak(screen, language):
                 self.services.speak(screen.value, language)
@@ -171,9 +179,6 @@ class Journey:
             self.dispatch(event, generation)
 
         self._worker.submit(run)
-
-    def _record(self, consent: Consent, web_access: bool, rpps: str) -> ConsentRecord:
-        return consent_record(consent, web_access, self.flow.language, rpps)
 
     # -- work done on the worker thread ---------------------------------------------------
 
@@ -203,8 +208,7 @@ class Journey:
                 return f.DmpChecked("not_found")  # the patient left: keep nothing, dropped
             self._remote.session, self._remote.identity = session, identity
         if status.state is DmpState.EXISTS:
-            rpps = self.services.rpps()
-            self.acts.record_existing(rpps, identity, self._record(Consent(False), False, rpps))
+            self.acts.record_existing(self.services.rpps, identity, self.flow.language)
             return f.DmpChecked("exists")
         if status.state is DmpState.CLOSED:
             return f.DmpChecked("closed")
@@ -213,26 +217,18 @@ class Journey:
         return f.DmpFailed(f.JourneyProblem.DMP_NOT_CHECKED)
 
     def _open_dmp(self, command: f.OpenDmp, generation: int) -> None:
-        session, identity = self._remote.session, self._remote.identity
-        card, person = self.flow.card, self.flow.person
-        if session is None or identity is None:
+        session, identity, card = self._remote.session, self._remote.identity, self.flow.card
+        if session is None or identity is None or card is None:
             self._step(f.DmpFailed(f.JourneyProblem.CHECK_EXPIRED))
             return
         guardian = None
-        if command.guardian_role and card is not None and person is not None:
+        if command.guardian_role and 0 <= command.beneficiary < len(card.beneficiaries):
             # [A] the legal representative is the card holder presenting the card
             holder = card.beneficiaries[0]
             guardian = Guardian(holder.last_name, holder.first_name, command.guardian_role)
-        choices = command.choices
-        contact = (
-            Contact(choices.mobile, choices.email) if choices.mobile or choices.email else None
+        request = _Creation(
+            session, identity, command.choices, guardian, command.reactivate, self.flow.language
         )
-        consent = Consent(choices.consent, choices.bris_de_glace, choices.centre15)
-        opening = Opening(
-            identity, consent, self._record(consent, contact is not None, self.services.rpps()),
-            guardian, command.reactivate,
-        )  # fmt: skip
-        request = _Creation(session, opening, contact)
         self._submit(lambda: self._create(request, generation), generation)
 
     def _create(self, request: _Creation, generation: int) -> f.Event:
@@ -242,13 +238,20 @@ class Journey:
             if generation != self._generation:
                 # the patient left before anything was sent: dropped by dispatch
                 return f.DmpFailed(f.JourneyProblem.CHECK_EXPIRED)
-        session = request.session
+        session, choices = request.session, request.choices
         practitioner = self.services.practitioner()
         if practitioner is None or practitioner != session.practitioner:
             log.warning("the CPS that checked the DMP is no longer ready: no DMP call made")
             return f.DmpFailed(PharmacistNotReady.problem)
+        contact = (
+            Contact(choices.mobile, choices.email) if choices.mobile or choices.email else None
+        )
+        consent = Consent(choices.consent, choices.bris_de_glace, choices.centre15)
+        rpps = self.services.rpps()
+        record = consent_record(consent, contact is not None, request.language, rpps)
+        opening = Opening(request.identity, consent, record, request.guardian, request.reactivate)
         try:
-            self.acts.open_dmp(session, self.services.rpps(), request.opening)
+            self.acts.open_dmp(session, rpps, opening)
         except LedgerDown:
             return f.DmpFailed(f.JourneyProblem.LEDGER_DOWN)
         except DmpError as exc:
@@ -256,16 +259,15 @@ class Journey:
         web_access = None
         with self._lock:
             present = generation == self._generation
-        if request.contact is not None and present:  # nobody left to hand the codes to
+        if contact is not None and present:  # nobody left to hand the codes to
             try:
-                web_access = session.create_web_access(request.opening.identity, request.contact)
+                web_access = session.create_web_access(request.identity, contact)
             except DmpError as exc:
                 log.warning("web access not created [%s]: %s", exc.problem.key, type(exc).__name__)
         with self._lock:
             if generation == self._generation:  # else the journey was wiped: keep nothing
                 self._remote.web_access = web_access
-        reactivated = request.opening.reactivate
-        outcome = f.Outcome.REACTIVATED if reactivated else f.Outcome.CREATED
+        outcome = f.Outcome.REACTIVATED if request.reactivate else f.Outcome.CREATED
         return f.DmpDone(outcome, web_access is not None)
 
     # -- start-up ---------------------------------------------------------------------------

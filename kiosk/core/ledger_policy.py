@@ -109,20 +109,23 @@ class LedgerPolicy:
         return opened
 
     def record_existing(
-        self, rpps: str, identity: CertifiedIdentity, record: ConsentRecord
+        self, rpps: Callable[[], str], identity: CertifiedIdentity, language: str
     ) -> None:
-        """A DMP that already existed: recorded, unpaid; a ledger failure is logged (the
-        patient is told all the same)."""
+        """A DMP that already existed: recorded, unpaid (nothing was consented to); a
+        failure is logged, the patient is told all the same."""
         try:
+            record = consent_record(Consent(False), False, language, rpps())
             ledger = self.ledger()
-            ledger.finish(ledger.begin(DMP_OPEN, rpps, identity.ins, record), ALREADY_EXISTED)
+            act = ledger.begin(DMP_OPEN, record.attested_by, identity.ins, record)
+            ledger.finish(act, ALREADY_EXISTED)
         except Exception:
             log.exception("the ledger could not record a DMP that already existed")
 
-    def record_refusal(self, rpps: str, record: ConsentRecord) -> None:
-        """Consent refused: nothing sent, recorded unpaid; a ledger failure is logged."""
+    def record_refusal(self, rpps: Callable[[], str], language: str) -> None:
+        """Consent refused: nothing sent, recorded unpaid; a failure is logged."""
         try:
-            self.ledger().record_refusal(DMP_OPEN, rpps, record)
+            record = consent_record(Consent(False), False, language, rpps())
+            self.ledger().record_refusal(DMP_OPEN, record.attested_by, record)
         except Exception:  # the patient's refusal stands; only its record is missing
             log.exception("the ledger could not record a refusal")
 

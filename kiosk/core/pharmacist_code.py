@@ -2,8 +2,9 @@
 
 The code is 4 to 8 digits, so the hash guards against reading it off a copied config
 file, not against a patient attacker with that file: the lock after wrong codes
-(:class:`kiosk.core.admin_actions.AdminGate`) and the file's 0600 mode do the rest. The iteration
-count keeps one check under ~20 ms on a Raspberry Pi 4, since it runs on the UI thread.
+(:class:`kiosk.core.code_gate.CodeGate`) and the file's 0600 mode do the rest. The iteration
+count keeps one check under ~20 ms on a Raspberry Pi 4, since the admin checks it on the UI
+thread.
 """
 
 from __future__ import annotations

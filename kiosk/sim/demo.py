@@ -25,9 +25,10 @@ from typing import Any
 from kiosk.appliance.device import DeviceKiosk
 from kiosk.appliance.observer import KioskObserver
 from kiosk.config import load_config
+from kiosk.hardware.cards import read_profile
 from kiosk.sim.data import DEFAULT_PLAN, DEMO_CPS, DEMO_VITALE
 from kiosk.sim.drive import DEFAULT_SHOTS, run_autopilot, run_watched
-from kiosk.sim.emulators.profiles import load_emulator, read_profile
+from kiosk.sim.emulators.profiles import load_emulator
 from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
 from kiosk.sim.pcscd import ensure_pcscd
 from kiosk.sim.pharmacist import PharmacistTypesPin

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 
+from kiosk.billing.french import euros
 from kiosk.hardware.cards import Beneficiary
 from kiosk.ui.i18n import t
 from kiosk.ui.ui_text import UiText
@@ -53,6 +54,14 @@ def valid_email(address: str) -> bool:
 def spaced_mobile(number: str) -> str:
     """``0612345678`` → ``06 12 34 56 78`` (any partial entry too)."""
     return " ".join(number[i : i + 2] for i in range(0, len(number), 2))
+
+
+def money(cents: int, language: str) -> str:
+    """``124400`` → ``1 244,00 €`` in French, ``€1,244.00`` in English."""
+    if language == "fr":
+        return euros(cents)
+    units, rest = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}€{units:,}.{rest:02d}"
 
 
 def masked(code: str) -> str:

@@ -18,7 +18,6 @@ from kiosk.ui.plural import Entry
 from kiosk.ui.ui_text import UiText
 
 CATALOGS: dict[str, dict[str, Entry]] = {"fr": FR, "en": EN}
-LANGUAGES = tuple(CATALOGS)
 
 
 def render(message: Message, language: str) -> str:

@@ -183,6 +183,7 @@ def test_refusal_sends_nothing_and_pays_nothing(harness: Harness, insert_card: I
     harness.wait(f.Screen.WELCOME)
     assert harness.outcomes == [f.Outcome.REFUSED]
     assert harness.server.store.list() == []
+    harness.journey.wait_idle(5)  # the refusal is written by the worker, off the UI thread
     figures = report(harness.ledger._conn)
     assert figures["refused"] == 1
     assert figures["amount_due_cents"] == 0

@@ -618,7 +618,7 @@ class Kiosk:
 
     def drain(self, timeout: float = 15) -> None:
         """Wait until the journey's worker has nothing left to do."""
-        self.journey._worker.submit(lambda: None).result(timeout)
+        self.journey.wait_idle(timeout)
 
 
 def build_kiosk(tmp: Path, receipts: Path) -> Kiosk:

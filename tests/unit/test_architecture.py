@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grimp
+import pytest
 
 import kiosk
+from kiosk.sim.data import CARDS_DIR
+from kiosk.sim.sandbox.pki import ensure_pki
 
 ROOT = Path(kiosk.__file__).resolve().parent
 CHECKOUT = ROOT.parent
@@ -40,7 +43,7 @@ def test_the_import_contracts_are_kept() -> None:
         check=False, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "3 kept, 0 broken" in result.stdout
+    assert "4 kept, 0 broken" in result.stdout
 
 
 def _cycles(edges: dict[str, set[str]]) -> Iterator[list[str]]:
@@ -128,15 +131,42 @@ def test_the_core_and_the_services_load_no_kivy() -> None:
     assert [name for name in loaded if name == "kivy" or name.startswith("kivy.")] == []
 
 
-def test_kiosk_run_on_a_device_loads_no_simulation(tmp_path: Path) -> None:
-    """The command itself, as systemd starts it, up to the config check that stops it."""
+@pytest.mark.parametrize(
+    ("command", "reached"),
+    [
+        (["run"], "kiosk.appliance.startup_checks"),  # as systemd starts it
+        (["dmp", "status", "--profile", "vitale.json", "--cps-profile", "cps.json"],
+         "kiosk.hardware.card_reading"),  # the inputs read, so a DMP call follows
+        (["dmp", "create", "--consent", "--profile", "vitale.json", "--cps-profile", "cps.json"],
+         "kiosk.hardware.card_reading"),  # the inputs read, so a DMP call follows
+        (["ledger", "report"], "kiosk.cli.ledger_commands"),
+        (["card", "read", "--reader", "patient"], "kiosk.hardware.card_reading"),
+    ],
+    ids=["run", "dmp status", "dmp create", "ledger report", "card read"],
+)  # fmt: skip
+def test_the_production_commands_load_no_simulation(
+    tmp_path: Path, command: list[str], reached: str
+) -> None:
+    """Each command run for real, in a fresh interpreter, up to the failure the test
+    setup makes: a DMP endpoint on loopback where nothing listens, no ledger yet, no
+    card in a reader (the profile files are read: that path loads no emulator either)."""
+    pki = ensure_pki(tmp_path / "pki")
     config = tmp_path / "kiosk.toml"
-    config.write_text('[dmp]\nendpoint = "https://lps2.dmp.gouv.fr/si-dmp-server/v2/services"\n')
+    config.write_text(
+        '[dmp]\nendpoint = "https://127.0.0.1:9/si-dmp-server/v2/services"\n'
+        f'ca = "{pki.ca}"\nauth_cert = "{pki.auth}"\nauth_key = "{pki.auth_key}"\n'
+        f'sign_cert = "{pki.sign}"\nsign_key = "{pki.sign_key}"\nstructure_id = "3750012345"\n'
+        "deadline = 1.0\n"
+        f'[ledger]\npath = "{tmp_path / "ledger.db"}"\n'
+    )
+    shutil.copy(CARDS_DIR / "vitale-famille-martin.json", tmp_path / "vitale.json")
+    shutil.copy(CARDS_DIR / "cps-dupont-titulaire.json", tmp_path / "cps.json")
+    argv = ["kiosk", *command, "--config", str(config)]
     code = (
-        "import sys\nfrom kiosk.cli import main\n"
-        f"sys.argv = ['kiosk', 'run', '--config', {str(config)!r}]\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 1, exc.code\n"
+        f"import os, sys\nos.chdir({str(tmp_path)!r})\nfrom kiosk.cli import main\n"
+        f"sys.argv = {argv!r}\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code != 0, exc.code\n"
     )
     loaded = _fresh(code)
-    assert "kiosk.cli.run_commands" in loaded
+    assert reached in loaded  # the command got that far before it failed
     assert [name for name in loaded if name.startswith(SIMULATION)] == []

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 
 import kiosk
+from kiosk.billing.payments import PaymentProblem
+from kiosk.core import consent_text
 from kiosk.core.admin_actions import (
     AdminResult,
     Exported,
     ExportFailed,
     ExportLedgerUnreadable,
+    ExportProblem,
     ImportFailed,
     NoPaymentFiles,
     PaymentFileRefused,
@@ -63,10 +66,11 @@ SAMPLES: list[Message] = [
     *(PrinterTrouble(problem, "192.0.2.7:9100") for problem in Problem),
     NoPaymentFiles("/media/kiosk"),
     PaymentsImported(2, 1),
-    PaymentFileRefused("paiements.csv", "line 2: amount"),
+    PaymentFileRefused("paiements.csv", 3, PaymentProblem.AMOUNT),
+    PaymentFileRefused("paiements.csv", None, PaymentProblem.CONFLICT),
     ImportFailed("paiements.csv", "OSError"),
     Exported("a.csv", "a.pdf"),
-    ExportFailed("No space left on device"),
+    ExportFailed(ExportProblem.NO_SPACE),
     ExportLedgerUnreadable("DatabaseError"),
 ]
 
@@ -133,6 +137,7 @@ def test_the_samples_cover_every_message_class() -> None:
     assert {type(sample) for sample in SAMPLES} == message_dataclasses()
     assert {f.__name__ for f in enum_families()} >= {
         "CardProblem", "DmpProblem", "JourneyProblem", "PinEntry", "PrinterNote", "UiText",
+        "PaymentProblem", "ExportProblem",
     }  # fmt: skip
 
 
@@ -192,3 +197,16 @@ def test_every_message_is_used_somewhere(family: str, member: str) -> None:
 def test_every_screen_has_a_title_and_every_title_a_screen() -> None:
     titles = {m.value[: -len(".title")] for m in UiText if m.name.endswith("_TITLE")}
     assert titles == {screen.value for screen in Screen} | {"admin"}
+
+
+def test_the_consent_texts_exist_in_both_languages() -> None:
+    """The information and consent wording is versioned apart from the catalogues (the
+    ledger keeps its SHA-256 per act): it too must be there in French and in English."""
+    tables = [consent_text.INFORMATION, consent_text.CONSENT, consent_text.BRIS_DE_GLACE,
+              consent_text.CENTRE15, consent_text.WEB_ACCESS_WARNING]  # fmt: skip
+    for table in tables:
+        assert set(table) == {"fr", "en"}
+        assert table["fr"].strip()
+        assert table["en"].strip()
+        assert table["fr"] != table["en"]
+    assert consent_text.consent_text_sha256("fr") != consent_text.consent_text_sha256("en")

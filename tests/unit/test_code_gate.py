@@ -146,3 +146,19 @@ def test_deleting_or_editing_the_file_locks_instead_of_clearing(
     assert restarted.locked_until == clock.now + LOCK_SECONDS
     assert isinstance(restarted.try_code("2468"), CodeLocked)
     assert isinstance(gate(tmp_path, clock).try_code("2468"), CodeLocked)  # written back
+
+
+@pytest.mark.parametrize("until", ["1e12", "Infinity", "NaN"], ids=["far", "infinite", "nan"])
+def test_a_lock_is_never_longer_than_five_minutes_from_now(tmp_path: Path, until: str) -> None:
+    """A clock set back at boot, or a hand-edited file, cannot lock the kiosk for good."""
+    clock = Clock()
+    (tmp_path / STATE_FILE).write_text(f'{{"failures": 0, "locked_until": {until}}}')
+    g = gate(tmp_path, clock)
+    assert g.locked_until == clock.now + LOCK_SECONDS
+    clock.now += LOCK_SECONDS
+    assert g.try_code("2468") == Accepted()
+
+
+def test_the_state_directory_is_made_private(tmp_path: Path) -> None:
+    gate(tmp_path / "state").try_code("0000")
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700

@@ -219,9 +219,17 @@ def test_printer_bounds(printer: dict[str, Any], accepted: bool) -> None:
             parse_config({"printer": printer})
 
 
-def test_retention_years_is_no_longer_a_key() -> None:
-    with pytest.raises(ConfigError, match=r"\[ledger\] unknown key 'retention_years'"):
-        parse_config({"ledger": {"retention_years": 10}}, "kiosk.toml")
+def test_retention_years_is_no_longer_used_but_an_old_config_still_loads(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing ever deletes from the ledger: the key an older example config carried is
+    accepted, ignored, and the technician is told it can go."""
+    config = parse_config({"ledger": {"retention_years": 10, "kiosk_id": "k1"}}, "kiosk.toml")
+    assert config.ledger.kiosk_id == "k1"
+    assert not hasattr(config.ledger, "retention_years")
+    assert "[ledger] retention_years is no longer used" in caplog.text
+    with pytest.raises(ConfigError, match=r"\[ledger\] unknown key 'retention_yeras'"):
+        parse_config({"ledger": {"retention_yeras": 10}}, "kiosk.toml")
 
 
 def test_the_source_is_not_a_key() -> None:

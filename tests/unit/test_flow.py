@@ -24,9 +24,11 @@ from kiosk.core.flow import (
     Command,
     DmpChecked,
     DmpDone,
+    DmpFailed,
     Event,
     Finished,
     Flow,
+    JourneyProblem,
     OpenDmp,
     Outcome,
     PrintReceipt,
@@ -127,7 +129,7 @@ def test_refusal_records_it_and_ends_without_creation(consented: bool) -> None:
     before = run.flow
     commands = run.send(Tap("refuse"))
     assert commands == [
-        RecordRefusal(HOLDER),
+        RecordRefusal(),
         Finished(Outcome.REFUSED),
         Wipe(),
     ]
@@ -347,6 +349,15 @@ def test_the_gate_answer_is_what_the_patient_reads() -> None:
     assert accepted.screen is S.CREATING
     assert accepted.message is None
     assert [type(c) for c in commands] == [OpenDmp]
+
+
+def test_a_check_that_fails_is_an_error_not_a_wait_for_ever() -> None:
+    flow, _ = send(reach(S.ATTESTATION), Tap("attest", GOOD_CODE))
+    assert flow.attestation_pending
+    failed, commands = step(flow, DmpFailed(JourneyProblem.UNEXPECTED))
+    assert (failed.screen, failed.message, commands) == (S.ERROR, JourneyProblem.UNEXPECTED, [])
+    idle = reach(S.ATTESTATION)  # nothing asked: nothing to fail
+    assert step(idle, DmpFailed(JourneyProblem.UNEXPECTED)) == (idle, [])
 
 
 def test_three_wrong_codes_lock_the_attestation() -> None:

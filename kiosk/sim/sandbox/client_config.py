@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kiosk.config import DmpConfig
 from kiosk.dmp.client import DEFAULT_DEADLINE, DmpClient
-from kiosk.dmp.transport import HttpsTransport
-from kiosk.dmp.vihf import VihfSigner
+from kiosk.dmp.client_factory import client_from_config
 from kiosk.sim.sandbox.pki import PkiPaths, load_pharmacy
 from kiosk.sim.sandbox.server import SandboxServer
 
@@ -14,11 +14,16 @@ CLIENT_CONFIG = "kiosk-dmp.toml"
 
 
 def sandbox_client(server: SandboxServer, deadline: float = DEFAULT_DEADLINE) -> DmpClient:
-    """A client of a running sandbox, as the pharmacy its PKI was made for."""
+    """A client of a running sandbox, as the pharmacy its PKI was made for: the kiosk's
+    own client, from the config a kiosk would have."""
     pki = server.pki
-    signer = VihfSigner.from_files(pki.sign_key, pki.sign, load_pharmacy(pki.root).structure_id)
-    transport = HttpsTransport(pki.ca, pki.auth, pki.auth_key)
-    return DmpClient(transport, server.url, signer, deadline=deadline)
+    return client_from_config(
+        DmpConfig(
+            endpoint=server.url, ca=str(pki.ca), auth_cert=str(pki.auth),
+            auth_key=str(pki.auth_key), sign_cert=str(pki.sign), sign_key=str(pki.sign_key),
+            structure_id=load_pharmacy(pki.root).structure_id, deadline=deadline,
+        )
+    )  # fmt: skip
 
 
 def dmp_section(data_dir: Path, url: str, relative: bool = True) -> str:

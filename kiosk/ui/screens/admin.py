@@ -17,10 +17,10 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.billing.french import euros
 from kiosk.core.admin_figures import AdminFigures
 from kiosk.messages import Message
 from kiosk.ui import theme
+from kiosk.ui.formatting import money
 from kiosk.ui.i18n import render, t
 from kiosk.ui.screens.registry import ADMIN
 from kiosk.ui.ui_text import UiText
@@ -114,8 +114,9 @@ class AdminScreen(Screen):  # type: ignore[misc]
         self.today_text = t(UiText.ADMIN_TODAY, language, count=figures.today)
         self.year_text = t(UiText.ADMIN_YEAR, language, count=figures.year)
         self.money_text = t(
-            UiText.ADMIN_MONEY, language, due=euros(figures.due_cents),
-            paid=euros(figures.paid_cents), outstanding=euros(figures.outstanding_cents),
+            UiText.ADMIN_MONEY, language, due=money(figures.due_cents, language),
+            paid=money(figures.paid_cents, language),
+            outstanding=money(figures.outstanding_cents, language),
         )  # fmt: skip
         self.pending_text = t(UiText.ADMIN_PENDING, language, count=figures.pending)
         self.months = figures.by_month

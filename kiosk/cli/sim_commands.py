@@ -1,0 +1,159 @@
+"""The commands that start the simulation (:mod:`kiosk.sim`): the DMP sandbox
+(``kiosk dmp sandbox|list``), an emulated card (``kiosk cards emulate``), and ``kiosk
+run --demo`` / ``--autopilot``. The only CLI module that imports the simulation; the
+import contracts of pyproject.toml keep the others from it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from kiosk.cli.card_commands import cards_app
+from kiosk.cli.dmp_commands import dmp_app
+from kiosk.cli.options import JsonOption, emit_json, fail
+from kiosk.config import Config
+from kiosk.hardware.cards import ProfileError
+
+DataOption = Annotated[Path, typer.Option("--data", help="Sandbox data directory.")]
+
+
+@dmp_app.command("sandbox")
+def sandbox(
+    data: DataOption,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0: any free port).")] = 8443,
+    seed: Annotated[
+        Path | None, typer.Option(help='JSON list of existing DMPs: [{"ins", "status"}].')
+    ] = None,
+    fault: Annotated[
+        list[str] | None, typer.Option(help="Inject OP=KIND (repeatable), e.g. create=timeout.")
+    ] = None,
+    fault_delay: Annotated[float, typer.Option(help="Seconds a 'timeout' fault stalls.")] = 30.0,
+) -> None:
+    """Run the local DMP service (HTTPS, client certificates, signed VIHF) until SIGTERM."""
+    from kiosk.sim.sandbox.client_config import write_client_config
+    from kiosk.sim.sandbox.server import FaultSpecError, SandboxServer, parse_faults
+    from kiosk.sim.sandbox.store import StoreError
+
+    try:
+        faults = parse_faults(fault or [])
+        entries = _read_seed(seed) if seed else []
+        server = SandboxServer(data, host, port, faults, fault_delay)
+    except (FaultSpecError, ValueError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    try:
+        server.store.seed(entries)
+    except StoreError as exc:
+        fail(f"{seed}: {exc}")
+    config = write_client_config(data, server.url)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.start()
+    typer.echo(f"kiosk: DMP sandbox on {server.url} (client config: {config})", err=True)
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+
+
+def _read_seed(path: Path) -> list[dict[str, Any]]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such seed file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a JSON seed file ({exc})") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError(f'{path}: expected a JSON list of {{"ins", "status"}} objects')
+    return entries
+
+
+@dmp_app.command("list")
+def list_dmps(
+    data: DataOption,
+    as_json: JsonOption = False,
+) -> None:
+    """What the sandbox in DATA holds."""
+    from kiosk.sim.sandbox.store import SandboxStore
+
+    if not (data / "sandbox.db").exists():
+        fail(f"{data}: no sandbox data here (start `kiosk dmp sandbox --data {data}`)")
+    store = SandboxStore(data / "sandbox.db")
+    try:
+        dmps = store.list()
+    finally:
+        store.close()
+    if as_json:
+        emit_json({"dmps": dmps})
+        return
+    for dmp in dmps:
+        typer.echo(f"{dmp['status']:7} created {dmp['created_at']} by {dmp['created_by_rpps']}")
+    typer.echo(f"{len(dmps)} DMP(s)")
+
+
+@cards_app.command("emulate")
+def cards_emulate(
+    profile: Annotated[Path, typer.Argument(help="Card profile JSON (docs/architecture.md §3).")],
+    reader: Annotated[int, typer.Option(help="vpcd slot: 0 (port 35963) or 1 (35964).")] = 0,
+    vpcd_port: Annotated[
+        int | None, typer.Option(help="vpcd TCP port (overrides --reader).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="vpcd host.")] = "127.0.0.1",
+) -> None:
+    """Insert an emulated card until SIGTERM/SIGINT (= the card is pulled)."""
+    from kiosk.sim.emulators.profiles import load_emulator
+    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
+
+    try:
+        card = load_emulator(profile)
+        port = vpcd_port if vpcd_port is not None else slot_port(reader)
+    except (ProfileError, ValueError) as exc:
+        fail(f"{profile}: {exc}")
+    session = VpcdCard(card, port, host)
+
+    def pull(_signum: int, _frame: FrameType | None) -> None:
+        session.pull()
+
+    signal.signal(signal.SIGTERM, pull)
+    signal.signal(signal.SIGINT, pull)
+    try:
+        session.insert(timeout=10)
+    except TimeoutError:
+        fail(f"vpcd is not listening on {host}:{port}: is pcscd with vsmartcard-vpcd running?")
+    typer.echo(f"kiosk: {profile.name} inserted on vpcd port {port}; SIGTERM pulls it", err=True)
+    session.wait()
+
+
+def run_simulated(
+    config: Config, demo: bool, fresh: bool, autopilot: Path | None, shots: Path | None
+) -> dict[str, Any] | None:
+    """The demo, or a kiosk driven by a plan: the only paths that load :mod:`kiosk.sim`."""
+    from kiosk.appliance.startup_checks import check_config
+    from kiosk.sim.errors import SimulationError
+
+    try:
+        if demo:
+            from kiosk.sim.demo import DemoOptions, run_kiosk_demo
+
+            return run_kiosk_demo(DemoOptions(autopilot=autopilot, shots=shots, fresh=fresh))
+        from kiosk.sim.drive import DEFAULT_SHOTS, check_drivable, run_autopilot
+        from kiosk.sim.plan import Plan
+
+        assert autopilot is not None
+        check_config(config)
+        check_drivable(config)
+        return run_autopilot(config, Plan.load(autopilot), shots or DEFAULT_SHOTS)
+    except SimulationError as exc:
+        fail(str(exc))
