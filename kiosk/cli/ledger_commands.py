@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from kiosk.cli.options import ConfigOption, JsonOption, emit_json, fail
+from kiosk.cli.options import ConfigOption, JsonOption, emit_json, emit_rows, fail
 from kiosk.config import ConfigError, load_config
 
 T = TypeVar("T")
@@ -213,12 +213,11 @@ def pending(
 
     path, _ = _path(ledger, config)
     acts = [asdict(act) for act in _query(path, unresolved_acts)]
-    if as_json:
-        emit_json({"pending": acts})
-        return
-    for act in acts:
-        typer.echo(f"{act['opened_utc']}  {act['act_code']}  {act['status']}  {act['act_id']}")
-    typer.echo(f"{len(acts)} act(s) waiting for resolution")
+    emit_rows(
+        as_json, "pending", acts,
+        lambda act: f"{act['opened_utc']}  {act['act_code']}  {act['status']}  {act['act_id']}",
+        f"{len(acts)} act(s) waiting for resolution",
+    )  # fmt: skip
 
 
 @ledger_app.command("reconcile")

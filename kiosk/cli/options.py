@@ -4,6 +4,7 @@ failures, JSON output."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -24,3 +25,16 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
 
 def emit_json(data: dict[str, Any]) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False))
+
+
+def emit_rows(
+    as_json: bool, key: str, rows: list[dict[str, Any]], line: Callable[[dict[str, Any]], str],
+    total: str,
+) -> None:  # fmt: skip
+    """A list: ``{key: rows}`` as JSON, else a line per row and a closing count."""
+    if as_json:
+        emit_json({key: rows})
+        return
+    for row in rows:
+        typer.echo(line(row))
+    typer.echo(total)

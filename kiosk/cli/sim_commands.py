@@ -16,7 +16,7 @@ import typer
 
 from kiosk.cli.card_commands import cards_app
 from kiosk.cli.dmp_commands import dmp_app
-from kiosk.cli.options import JsonOption, emit_json, fail
+from kiosk.cli.options import JsonOption, emit_rows, fail
 from kiosk.config import Config
 from kiosk.hardware.cards import ProfileError
 
@@ -95,12 +95,11 @@ def list_dmps(
         dmps = store.list()
     finally:
         store.close()
-    if as_json:
-        emit_json({"dmps": dmps})
-        return
-    for dmp in dmps:
-        typer.echo(f"{dmp['status']:7} created {dmp['created_at']} by {dmp['created_by_rpps']}")
-    typer.echo(f"{len(dmps)} DMP(s)")
+    emit_rows(
+        as_json, "dmps", dmps,
+        lambda dmp: f"{dmp['status']:7} created {dmp['created_at']} by {dmp['created_by_rpps']}",
+        f"{len(dmps)} DMP(s)",
+    )  # fmt: skip
 
 
 @cards_app.command("emulate")
