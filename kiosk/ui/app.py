@@ -172,10 +172,6 @@ class KioskApp(App):  # type: ignore[misc]
         if self.admin_desk is not None:
             self.admin_desk.disarm()
 
-    def show_admin(self) -> None:
-        if self.admin_desk is not None:
-            self.admin_desk.show()
-
     def admin(self, command: str, value: object) -> None:
         """The admin screen's buttons."""
         if self.admin_desk is not None:
