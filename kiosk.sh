@@ -7,11 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # PC/SC + emulator readers, display, third-party checkers, PDF tools and fonts, speech,
-# and the libraries Kivy's SDL2 window loads (software OpenGL under Xvfb).
+# the libraries Kivy's SDL2 window loads (software OpenGL under Xvfb), and systemd for
+# systemd-analyze (the unit's checks).
 SYSTEM_PACKAGES=(
     pcscd vsmartcard-vpcd libpcsclite-dev swig xvfb cardpeek xmlsec1 poppler-utils
     fonts-dejavu-core espeak-ng libgl1 libgl1-mesa-dri libxcursor1 libxi6 libxrandr2
-    libxss1 libxxf86vm1 libmtdev1
+    libxss1 libxxf86vm1 libmtdev1 systemd
 )
 VENV=.venv
 

@@ -12,7 +12,12 @@ Timestamps are ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all processes).
   flip, interleaved. Target: ratio ≤ 1.5. The kiosk loads its services behind that
   first frame (card monitor, CPS and its PIN through pcscd, ledger, HTTPS DMP client,
   ``journey.recover()``): ``kiosk_services_ready_s`` is when all of that is done and a
-  card inserted would be read at once.
+  card inserted would be read at once. ``kiosk_ready_notified_s``: when systemd's
+  socket (``$NOTIFY_SOCKET``, a datagram socket of this parent) receives READY=1, sent
+  once the welcome screen is drawn and the services are up; target ≤ 1.3× the minimal
+  app's first frame (``ready_notified_ratio``). ``kiosk_run_command_ready_notified_s``:
+  the same for ``python -m kiosk.cli run --config CFG`` itself, uninstrumented, as systemd
+  starts it (the CLI's imports included; full screen on a second Xvfb of 800x480).
 - ``memory``: peak RSS (``wait4`` ru_maxrss) of ``python -m kiosk.cli run --config CFG
   --autopilot PLAN --shots TMP``: the device's process for one whole journey (receipt
   and screenshots included), cards emulated and the sandbox served by this parent,
@@ -23,7 +28,7 @@ Timestamps are ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all processes).
 - ``journey_overhead``: the kiosk's own time for one autopilot journey (see NOTE).
   Target: ≤ 1 s.
 
-Usage: python bench/bench_ui.py [--runs N] [--journeys N] [--delay S]
+Usage: python bench/bench_ui.py [--runs N] [--journeys N] [--delay S] [--cold-start-only]
 """
 
 from __future__ import annotations
@@ -346,9 +351,12 @@ def child_main(args: argparse.Namespace) -> None:
 
 
 class Child:
-    def __init__(self, argv: list[str], timeout: float = 60.0) -> None:
+    def __init__(
+        self, argv: list[str], timeout: float = 60.0, env_extra: dict[str, str] | None = None
+    ) -> None:
         env = dict(os.environ, KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1", KIVY_NO_FILELOG="1")
         env["PYTHONPATH"] = str(ROOT)
+        env.update(env_extra or {})
         with tempfile.TemporaryFile() as err:
             self.spawned = time.monotonic()
             proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
@@ -468,8 +476,56 @@ def phase_medians(children: list[Child]) -> dict[str, Any]:
     return out
 
 
+def panel_display() -> tuple[subprocess.Popen[bytes], str]:
+    """A second Xvfb the size of the kiosk's 7-inch panel, 800x480, for ``kiosk run``
+    full screen."""
+    from kiosk.sim.xvfb import X_SOCKETS, free_display
+
+    number = free_display()
+    xvfb = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "800x480x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not (X_SOCKETS / f"X{number}").exists():
+        if xvfb.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the panel's Xvfb did not start")
+        time.sleep(0.05)
+    return xvfb, f":{number}"
+
+
+def kiosk_run_command_ready(config: Path, display: str) -> float:
+    """``python -m kiosk.cli run --config CFG`` itself, uninstrumented, as systemd starts
+    it (full screen on an 800x480 display): Popen to READY=1 on our notify socket."""
+    from kiosk.sim.notify_socket import NotifySocket
+
+    env = dict(os.environ, KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT), DISPLAY=display)
+    with NotifySocket(config.parent / "notify-run.sock") as systemd:
+        env["NOTIFY_SOCKET"] = str(systemd.path)
+        spawned = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)], cwd=ROOT,
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = spawned + 30
+            while not systemd.when("READY=1"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"kiosk run exited {proc.returncode} before READY=1")
+                time.sleep(0.005)
+            return systemd.when("READY=1")[0].monotonic - spawned
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
 def bench_cold_start(runs: int, config: Path) -> tuple[dict[str, Any], list[float]]:
+    from kiosk.sim.notify_socket import NotifySocket
+
+    panel, display = panel_display()
     ours, floor, ours_wall, floor_wall, floor_rss, ready = [], [], [], [], [], []
+    notified: list[float] = []
+    command: list[float] = []
     kids, minis = [], []
     for _ in range(runs):
         m = Child(me("--child", "minimal"))
@@ -477,11 +533,22 @@ def bench_cold_start(runs: int, config: Path) -> tuple[dict[str, Any], list[floa
         floor.append(m.result["first_frame"] - m.spawned)
         floor_wall.append(m.exited - m.spawned)
         floor_rss.append(m.peak_rss_mb)
-        k = Child(me("--child", "kiosk", "--config", str(config)))
+        with NotifySocket(config.parent / "notify.sock") as systemd:
+            k = Child(
+                me("--child", "kiosk", "--config", str(config)),
+                env_extra={"NOTIFY_SOCKET": str(systemd.path)},
+            )
         kids.append(k)
         ours.append(k.result["welcome_frame"] - k.spawned)
         ready.append(k.result["ready"] - k.spawned)
+        readies = systemd.when("READY=1")
+        if not readies:
+            raise RuntimeError("the kiosk never sent READY=1")
+        notified.append(readies[0].monotonic - k.spawned)
         ours_wall.append(k.exited - k.spawned)
+        command.append(kiosk_run_command_ready(config, display))
+    panel.terminate()
+    panel.wait(5)
     o, b = statistics.median(ours), statistics.median(floor)
     return {
         "kiosk_first_welcome_frame_s": round(o, 3),
@@ -489,6 +556,12 @@ def bench_cold_start(runs: int, config: Path) -> tuple[dict[str, Any], list[floa
         "ratio": round(o / b, 3),
         "target_ratio": 1.5,
         "kiosk_services_ready_s": round(statistics.median(ready), 3),
+        "kiosk_ready_notified_s": round(statistics.median(notified), 3),
+        "ready_notified_ratio": round(statistics.median(notified) / b, 3),
+        "target_ready_notified_ratio": 1.3,
+        "kiosk_run_command_ready_notified_s": round(statistics.median(command), 3),
+        "kiosk_run_command_ready_ratio": round(statistics.median(command) / b, 3),
+        "kiosk_run_command_all_s": [round(x, 3) for x in command],
         "kiosk_start_to_exit_s": round(statistics.median(ours_wall), 3),
         "minimal_start_to_exit_s": round(statistics.median(floor_wall), 3),
         "runs": runs,
@@ -637,6 +710,25 @@ def bench_frames(delay: float, pki: Path, work: Path) -> dict[str, Any]:
     }
 
 
+def measure_the_rest(
+    args: argparse.Namespace, sandbox: Sandbox, pki: Path, work: Path, floor_rss: list[float]
+) -> dict[str, Any]:
+    """Memory, frames during a DMP call and the journey's overhead, after the cold start."""
+    memory = bench_memory(sandbox, work)
+    floor_mb = statistics.median(floor_rss)
+    memory.update(
+        minimal_peak_rss_mib=round(floor_mb, 1),
+        ratio=round(memory["kiosk_peak_rss_mib"] / floor_mb, 3),
+        target_mib=150,
+    )
+    frames = bench_frames(args.delay, pki, work)
+    journeys = bench_journeys(args.journeys, pki, work)
+    memory["kiosk_no_screenshots_peak_rss_mib"] = statistics.median(
+        journeys.pop("peak_rss_all_mib")
+    )
+    return {"memory": memory, "frames_during_dmp_call": frames, "journey_overhead": journeys}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -647,6 +739,7 @@ def main() -> None:
     parser.add_argument("--config")
     parser.add_argument("--plan")
     parser.add_argument("--shots", action="store_true")
+    parser.add_argument("--cold-start-only", action="store_true", help="start-up figures only")
     args = parser.parse_args()
     if args.child:
         child_main(args)
@@ -674,23 +767,11 @@ def main() -> None:
                 sandbox = Sandbox(pki, work, {}, 0.0)
                 try:
                     cold, floor_rss = bench_cold_start(args.runs, sandbox.config)
-                    memory = bench_memory(sandbox, work)
+                    result["cold_start"] = cold
+                    if not args.cold_start_only:
+                        result.update(measure_the_rest(args, sandbox, pki, work, floor_rss))
                 finally:
                     sandbox.close()
-                floor_mb = statistics.median(floor_rss)
-                memory.update(
-                    minimal_peak_rss_mib=round(floor_mb, 1),
-                    ratio=round(memory["kiosk_peak_rss_mib"] / floor_mb, 3),
-                    target_mib=150,
-                )
-                result["cold_start"] = cold
-                result["memory"] = memory
-                result["frames_during_dmp_call"] = bench_frames(args.delay, pki, work)
-                journeys = bench_journeys(args.journeys, pki, work)
-                memory["kiosk_no_screenshots_peak_rss_mib"] = statistics.median(
-                    journeys.pop("peak_rss_all_mib")
-                )
-                result["journey_overhead"] = journeys
     finally:
         daemon.stop()
         if xvfb is not None:

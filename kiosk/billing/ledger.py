@@ -16,6 +16,7 @@ chain.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -28,7 +29,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -65,6 +65,29 @@ BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_append_only_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 """
+
+
+_UPSERT_CHECKPOINT = (
+    "INSERT INTO checkpoints (day, seq, head, signed_utc, signature, public_key)"
+    " VALUES (:day, :seq, :head, :signed_utc, :signature, :public_key)"
+    " ON CONFLICT(day) DO UPDATE SET seq = excluded.seq, head = excluded.head,"
+    " signed_utc = excluded.signed_utc, signature = excluded.signature,"
+    " public_key = excluded.public_key"
+)
+
+
+def _columns(spec: str) -> dict[str, str]:
+    """``"day seq:i"`` → ``{"day": "TEXT", "seq": "INTEGER"}``."""
+    names = (item.partition(":") for item in spec.split())
+    return {name: "INTEGER" if kind == "i" else "TEXT" for name, _, kind in names}
+
+
+def _create_table(name: str, columns: dict[str, str], key: str) -> str:
+    body = ",\n".join(
+        f'   "{column}" {kind}{" PRIMARY KEY" if column == key else ""}'
+        for column, kind in columns.items()
+    )
+    return f'CREATE TABLE IF NOT EXISTS "{name}" (\n{body}\n);'
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +141,8 @@ class Ledger:
         self.keys = keys
         self.tariffs = tariffs or TariffSchedule()
         path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # a new ledger is 0600, as its WAL then is
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         # One connection shared by the journey's threads, serialized by this lock.
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
@@ -125,7 +150,6 @@ class Ledger:
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        self.db = sqlite_utils.Database(self._conn)
         self._create_schema()
         self._aead = AESGCM(
             HKDF(hashes.SHA256(), 32, salt=None, info=b"borne-dmp pending INS").derive(keys.secret)
@@ -143,39 +167,26 @@ class Ledger:
     # -- schema -------------------------------------------------------------------------
 
     def _create_schema(self) -> None:
-        text, integer = str, int
-        columns: dict[str, Any] = {name: text for name in COLUMNS}
-        columns.update(seq=integer, amount_cents=integer)
-        self.db["entries"].create(columns, pk="seq", if_not_exists=True)  # type: ignore[union-attr]
-        self.db["acts"].create(  # type: ignore[union-attr]
-            {
-                "act_id": text, "act_code": text, "status": text, "amount_cents": integer,
-                "opened_utc": text, "day": text, "month": text, "rpps": text,
-                "patient_key": text, "duplicate_of": text, "last_seq": integer,
-            },
-            pk="act_id",
-            if_not_exists=True,
-        )  # fmt: skip
-        self.db["payments"].create(  # type: ignore[union-attr]
-            {
-                "reference": text, "paid_on": text, "amount_cents": integer,
-                "period_start": text, "period_end": text, "seq": integer,
-            },
-            pk="reference",
-            if_not_exists=True,
-        )  # fmt: skip
-        self.db["checkpoints"].create(  # type: ignore[union-attr]
-            {"day": text, "seq": integer, "head": text, "signed_utc": text,
-             "signature": text, "public_key": text},
-            pk="day",
-            if_not_exists=True,
-        )  # fmt: skip
-        self.db["pending_ins"].create(  # type: ignore[union-attr]
-            {"act_id": text, "nonce": text, "sealed": text}, pk="act_id", if_not_exists=True
-        )
-        self._conn.executescript(SCHEMA)
-        for table, cols in (("acts", ["day"]), ("acts", ["status"]), ("acts", ["patient_key"])):
-            self.db[table].create_index(cols, if_not_exists=True)  # type: ignore[union-attr]
+        """The tables (as sqlite-utils wrote them before: same names, types and keys, so
+        an older ledger is read as it is), the append-only triggers and the indexes."""
+        integers = {"seq", "amount_cents"}
+        entries = {name: "INTEGER" if name in integers else "TEXT" for name in COLUMNS}
+        tables: dict[str, tuple[dict[str, str], str]] = {
+            "entries": (entries, "seq"),
+            "acts": (_columns("act_id act_code status amount_cents:i opened_utc day month rpps"
+                              " patient_key duplicate_of last_seq:i"), "act_id"),
+            "payments": (_columns("reference paid_on amount_cents:i period_start period_end"
+                                  " seq:i"), "reference"),
+            "checkpoints": (_columns("day seq:i head signed_utc signature public_key"), "day"),
+            "pending_ins": (_columns("act_id nonce sealed"), "act_id"),
+        }  # fmt: skip
+        script = [_create_table(name, columns, key) for name, (columns, key) in tables.items()]
+        script.append(SCHEMA)
+        script += [
+            f'CREATE INDEX IF NOT EXISTS "idx_acts_{column}" ON "acts" ("{column}");'
+            for column in ("day", "status", "patient_key")
+        ]
+        self._conn.executescript("\n".join(script))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -382,7 +393,7 @@ class Ledger:
             "signature": self.keys.signing_key.sign(message).hex(),
             "public_key": public_key_hex(self.keys.public_key),
         }
-        self.db["checkpoints"].upsert(record, pk="day")  # type: ignore[union-attr]
+        self._conn.execute(_UPSERT_CHECKPOINT, record)
         return record
 
     def _checkpoint_if_new_day(self, at: dt.datetime) -> None:

@@ -35,6 +35,9 @@ def sandbox(
         list[str] | None, typer.Option(help="Inject OP=KIND (repeatable), e.g. create=timeout.")
     ] = None,
     fault_delay: Annotated[float, typer.Option(help="Seconds a 'timeout' fault stalls.")] = 30.0,
+    clock_offset: Annotated[
+        float, typer.Option(help="Seconds added to the Date header (a server clock off).")
+    ] = 0.0,
 ) -> None:
     """Run the local DMP service (HTTPS, client certificates, signed VIHF) until SIGTERM."""
     from kiosk.sim.sandbox.client_config import write_client_config
@@ -44,7 +47,7 @@ def sandbox(
     try:
         faults = parse_faults(fault or [])
         entries = _read_seed(seed) if seed else []
-        server = SandboxServer(data, host, port, faults, fault_delay)
+        server = SandboxServer(data, host, port, faults, fault_delay, clock_offset)
     except (FaultSpecError, ValueError) as exc:
         fail(str(exc))
     except OSError as exc:

@@ -25,6 +25,7 @@ from kiosk.hardware.card_errors import CardError, InvalidPin, PinBlocked, PinReq
 from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
 from kiosk.hardware.cps import check_pin_format
 from kiosk.hardware.roles import Role
+from kiosk.logs import event
 from kiosk.messages import MessageEnum, MessageFields
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,10 @@ class CpsSession:
             changed = status != self._status
             self._status, self._card = status, card
         if changed:
-            log.info("CPS %s", status.state.value)  # never the PIN, never the holder
+            event(  # never the PIN, never the holder
+                log, "cps.state", f"CPS {status.state.value}", state=status.state.value,
+                tries_left=status.tries_left,
+            )  # fmt: skip
         self._on_change(status)
         return status
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.core import flow as f
 from kiosk.core.code_gate import CodeVerdict
+from kiosk.core.journey_log import JourneyLog
 from kiosk.core.ledger_policy import LedgerDown, LedgerPolicy, Opening, consent_record
 from kiosk.core.recovery import recover
 from kiosk.dmp.models import (
@@ -40,6 +41,7 @@ from kiosk.dmp.service_errors import DmpError, PharmacistNotReady
 from kiosk.dmp.traits import traits_from_vitale
 from kiosk.hardware.card_errors import CardError
 from kiosk.hardware.cards import VitaleCard
+from kiosk.logs import context, failure
 
 if TYPE_CHECKING:  # loaded on first use, after the welcome screen is up (warm_up)
     from kiosk.billing.ledger import Ledger
@@ -108,6 +110,7 @@ class Journey:
         self._remote = _Remote()
         self._generation = 0
         self._lock = threading.RLock()
+        self.trail = JourneyLog(clock)  # what the technician reads in the journal
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journey")
 
     def close(self) -> None:
@@ -133,7 +136,19 @@ class Journey:
         self.dispatch(f.Tick(self.clock()))
 
     def _step(self, event: f.Event) -> None:
-        self.flow, commands = f.step(self.flow, event)
+        before = self.flow
+        self.flow, commands = f.step(before, event)
+        ended = next((c.outcome for c in commands if isinstance(c, f.Finished)), None)
+        if (
+            ended is None
+            and self.flow.screen is f.Screen.WELCOME
+            and any(isinstance(c, f.Wipe) for c in commands)
+        ):  # the card was pulled during a creation: the creation finishes unseen
+            ended = f.Outcome.CANCELLED
+        if ended is not None:
+            self.trail.finished(ended, before)
+        else:
+            self.trail.observe(before, self.flow)
         for command in commands:
             self._run(command)
 
@@ -154,11 +169,17 @@ class Journey:
             case f.OpenDmp():
                 self._open_dmp(command, generation)
             case f.RecordRefusal():
-                language = self.flow.language
-                self._worker.submit(lambda: self.acts.record_refusal(self.services.rpps, language))
+                language, journey = self.flow.language, self.trail.journey_id
+
+                def refusal() -> None:
+                    with context(journey=journey):
+                        self.acts.record_refusal(self.services.rpps, language)
+
+                self._worker.submit(refusal)
             case f.PrintReceipt(outcome, web_access):
                 secrets = self._remote.web_access if web_access else None
-                self.services.print_receipt(outcome, self.flow.language, secrets)
+                with context(journey=self.trail.journey_id):
+                    self.services.print_receipt(outcome, self.flow.language, secrets)
                 self._remote.web_access = None  # the secrets exist on paper only
             case f.Speak(screen, language):
                 self.services.speak(screen.value, language)
@@ -170,13 +191,16 @@ class Journey:
                 self.flow = replace(self.flow, today=self.today())
 
     def _submit(self, work: Callable[[], f.Event], generation: int) -> None:
+        journey = self.trail.journey_id
+
         def run() -> None:
-            try:
-                event = work()
-            except Exception:  # a bug must not freeze the kiosk: logged, shown as an error
-                log.exception("journey worker failed")
-                event = f.DmpFailed(f.JourneyProblem.UNEXPECTED)
-            self.dispatch(event, generation)
+            with context(journey=journey):
+                try:
+                    result = work()
+                except Exception as exc:  # noqa: BLE001 - a bug must not freeze the kiosk
+                    failure(log, "journey worker failed", exc)
+                    result = f.DmpFailed(f.JourneyProblem.UNEXPECTED)
+            self.dispatch(result, generation)
 
         self._worker.submit(run)
 
@@ -272,20 +296,23 @@ class Journey:
 
     # -- start-up ---------------------------------------------------------------------------
 
-    def warm_up(self, then: Callable[[], None] | None = None) -> None:
+    def warm_up(self, then: Callable[[bool], None] | None = None) -> None:
         """Load the ledger and the DMP client on the worker, then finish what a crash
-        left pending, then call ``then`` (on the worker). Queued first, so a card read
-        submitted meanwhile waits for it."""
+        left pending, then call ``then(up)`` (on the worker; ``up`` is False when a
+        service failed to load). Queued first, so a card read submitted meanwhile waits
+        for it."""
 
         def work() -> None:
+            up = True
             try:
                 self.services.ledger()
                 self.services.client()
                 self.recover()
-            except Exception:  # logged; each journey then reports the service as down
+            except Exception:  # logged (a file, a certificate: no patient data here)
                 log.exception("kiosk services failed to start")
+                up = False
             if then is not None:
-                then()
+                then(up)
 
         self._worker.submit(work)
 

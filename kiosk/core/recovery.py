@@ -14,6 +14,8 @@ from kiosk.dmp.service_errors import DmpError
 if TYPE_CHECKING:
     from kiosk.dmp.client import DmpSession
 
+from kiosk.logs import event
+
 log = logging.getLogger(__name__)
 
 
@@ -27,8 +29,12 @@ def recover(policy: LedgerPolicy, session: Callable[[], DmpSession]) -> int:
             opened = opened or session()
             status = opened.status_of_recovered(opened.recovered_identity(ins))
         except DmpError as exc:
-            log.warning("could not resolve a pending act yet [%s]", exc.problem.key)
+            event(
+                log, "recovery.deferred", f"a pending act waits [{exc.problem.key}]",
+                level=logging.WARNING, act=act.act_id, error=exc.problem.key,
+            )  # fmt: skip
             break
         policy.resolve(act, status)
+        event(log, "recovery.resolved", act=act.act_id, state=status.state.value)
         resolved += 1
     return resolved

@@ -46,6 +46,7 @@ from kiosk.dmp.service_errors import (
 from kiosk.dmp.soap import EnvelopeError, build_envelope, fault_of, parse_envelope
 from kiosk.dmp.transport import Transport
 from kiosk.dmp.vihf import VihfSigner
+from kiosk.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +104,18 @@ class DmpClient:
             remaining = self.deadline - (time.monotonic() - started)
             if remaining <= 0.05:
                 raise DmpTimeout(f"{transaction.code}: deadline of {self.deadline:g} s reached")
+            sent = time.monotonic()
             try:
-                return self._once(transaction, body, practitioner, ins, read, remaining)
-            except (DmpUnavailable, DmpTimeout) as exc:
-                if attempt == attempts or not _retryable(exc):
+                answer = self._once(transaction, body, practitioner, ins, read, remaining)
+            except DmpError as exc:
+                _logged(transaction, sent, attempt, exc)
+                transient = isinstance(exc, (DmpUnavailable, DmpTimeout)) and _retryable(exc)
+                if attempt == attempts or not transient:
                     raise
                 log.warning("%s failed (%s), retrying once", transaction.code, type(exc).__name__)
+            else:
+                _logged(transaction, sent, attempt, None)
+                return answer
         raise AssertionError("unreachable")
 
     def _once(
@@ -138,6 +145,16 @@ class DmpClient:
             return read(envelope.body)
         except m.MessageError as exc:
             raise DmpProtocolError(f"{transaction.code}: {exc}") from None
+
+
+def _logged(transaction: m.Transaction, sent: float, attempt: int, error: DmpError | None) -> None:
+    """One ``dmp.call`` line: the transaction, its duration and result (a problem key)."""
+    event(
+        log, "dmp.call", f"{transaction.code} {'ok' if error is None else error.problem.key}",
+        level=logging.INFO if error is None else logging.WARNING,
+        transaction=transaction.code, duration_ms=round((time.monotonic() - sent) * 1000),
+        result="ok" if error is None else error.problem.key, attempt=attempt,
+    )  # fmt: skip
 
 
 def _retryable(exc: DmpError) -> bool:

@@ -23,6 +23,7 @@ Use from a journey callback::
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -43,6 +44,7 @@ import kiosk
 from kiosk.config import Config, KioskConfig, PrinterConfig
 from kiosk.dmp.models import WebAccess
 from kiosk.documents.render import Job
+from kiosk.logs import event as log_event
 from kiosk.messages import MessageEnum
 
 log = logging.getLogger(__name__)
@@ -254,7 +256,9 @@ class ReceiptPrinter:
         (the journey holds its lock while it runs commands)."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipt")
-        return self._executor.submit(self.print_receipt, outcome, language, web_access)
+        # in the caller's logging context: the receipt's lines carry the journey's id
+        run = contextvars.copy_context().run
+        return self._executor.submit(run, self.print_receipt, outcome, language, web_access)
 
     def journey_callback(
         self, on_result: Callable[[PrintResult], None] | None = None
@@ -348,13 +352,16 @@ class ReceiptPrinter:
     def _log(self, result: PrintResult, child: _Child) -> None:
         pdf = result.pdf.name if result.pdf else "none"
         if result.ok:
-            log.info("receipt printed: pdf %s, ticket %s", pdf, result.ticket)
+            log_event(log, "printer.receipt", f"receipt printed: pdf {pdf}, ticket {result.ticket}",
+                  result="ok", ticket=result.ticket)  # fmt: skip
             return
         details = [str(e["detail"]) for e in child.events if "detail" in e]  # types, addresses
         log.warning(
             "receipt printing: %s (pdf %s, ticket %s, renderer exit %s%s)",
             ", ".join(result.problems), pdf, result.ticket, child.returncode,
             "".join(f", {d}" for d in details),
+            extra={"event": "printer.receipt", "result": ",".join(result.problems),
+                   "ticket": result.ticket},
         )  # fmt: skip
         if Problem.CRASHED in result.problems and child.error_type:
             log.warning("receipt renderer died of %s", child.error_type)

@@ -25,7 +25,9 @@ from kiosk.hardware.cps_layout import (
     EF_IDENTITY,
     EF_PUBLIC,
     PIN_REFERENCE,
+    CpsPublic,
     decode_card,
+    decode_public_holder,
 )
 from kiosk.hardware.vitale import read_ef, select_aid, select_ef
 
@@ -60,6 +62,14 @@ def verify_pin(channel: Channel, pin: str) -> None:
     tries = _verify(channel, pin.encode(), "VERIFY")
     if tries is not None:
         raise PinWrong(tries)
+
+
+def read_cps_public(channel: Channel) -> CpsPublic:
+    """What the card tells without its PIN: serial, validity, profession, CNOP section.
+    Sends no VERIFY (use :func:`pin_state` for the tries left, also free)."""
+    select_aid(channel, AID_IAS)
+    select_ef(channel, EF_PUBLIC)
+    return decode_public_holder(read_ef(channel))
 
 
 def read_cps(channel: Channel, pin: str | None = None) -> CpsCard:

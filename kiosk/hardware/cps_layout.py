@@ -6,12 +6,19 @@ CHV reference 1 with 3 tries, VERIFY ``00 20 00 01 Lc PIN`` answering ``9000``,
 before VERIFY answer ``6982``.
 
 Assumed [A] (the identity file layout is not public; this is our emulator's choice):
-EF ``D001`` (public) ``70{80 serial, 81 valid-until}``; EF ``D002`` (PIN-protected)
-``71{80 national id, 81 RPPS, 82 name, 83 first name, 84 profession, 85 CNOP
-section}``. The PIN is sent as ASCII digits; trailing ``FF`` padding is ignored.
+EF ``D001`` (public) ``70{80 serial, 81 valid-until, 82 profession, 83 CNOP section}``;
+EF ``D002`` (PIN-protected) ``71{80 national id, 81 RPPS, 82 name, 83 first name,
+84 profession, 85 CNOP section}``. The PIN is sent as ASCII digits; trailing ``FF``
+padding is ignored. A real CPS3 shows its holder's profession without the PIN (in the
+public authentication certificate, and the contactless public data): the public file
+carries it too, so ``kiosk doctor`` tells a pharmacist's card without asking for the PIN
+(:func:`decode_public_holder`). A public file without tags 82 and 83 (an older layout)
+still gives its serial and validity (:func:`decode_public`).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from kiosk.hardware.apdu import TlvError, decode_text, encode_tlv, parse_tlv
 from kiosk.hardware.card_errors import MalformedCardData
@@ -24,16 +31,27 @@ EF_IDENTITY = 0xD002
 
 TAG_PUBLIC = 0x70
 TAG_IDENTITY = 0x71
-P_SERIAL, P_VALID_UNTIL = 0x80, 0x81
+P_SERIAL, P_VALID_UNTIL, P_PROFESSION, P_CNOP_SECTION = 0x80, 0x81, 0x82, 0x83
 ID_NATIONAL_ID, ID_RPPS, ID_LAST_NAME = 0x80, 0x81, 0x82
 ID_FIRST_NAME, ID_PROFESSION, ID_CNOP_SECTION = 0x83, 0x84, 0x85
+
+
+class CpsPublic(NamedTuple):
+    """What a CPS tells without its PIN."""
+
+    serial: str
+    valid_until: str  # YYYYMMDD
+    profession: str  # "21" = pharmacien
+    cnop_section: str  # "A" titulaire, "DA" adjoint
 
 
 def encode_public(card: CpsCard) -> bytes:
     return encode_tlv(
         TAG_PUBLIC,
         encode_tlv(P_SERIAL, card.serial.encode())
-        + encode_tlv(P_VALID_UNTIL, card.valid_until.encode()),
+        + encode_tlv(P_VALID_UNTIL, card.valid_until.encode())
+        + encode_tlv(P_PROFESSION, card.profession.encode())
+        + encode_tlv(P_CNOP_SECTION, card.cnop_section.encode()),
     )
 
 
@@ -69,6 +87,14 @@ def decode_public(data: bytes) -> tuple[str, str]:
     """(serial, valid_until) from the public file."""
     f = _object(data, TAG_PUBLIC, "public")
     return _get(f, P_SERIAL, "public"), _get(f, P_VALID_UNTIL, "public")
+
+
+def decode_public_holder(data: bytes) -> CpsPublic:
+    """Serial, validity, profession and CNOP section from the public file."""
+    f = _object(data, TAG_PUBLIC, "public")
+    return CpsPublic(
+        *(_get(f, tag, "public") for tag in (P_SERIAL, P_VALID_UNTIL, P_PROFESSION, P_CNOP_SECTION))
+    )
 
 
 def decode_card(public: bytes, identity: bytes, pin_tries_left: int) -> CpsCard:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +158,10 @@ class Autopilot(KioskObserver):
         elif flow.screen is s.ATTESTATION and not flow.message:
             type_into(screen, "attest", plan.pharmacist_code)
         elif flow.screen in END_SCREENS:
+            if plan.freeze_ui:
+                log.info("autopilot: freezing the UI loop for %g s", plan.freeze_ui)
+                time.sleep(plan.freeze_ui)  # on the Kivy thread: nothing draws, nothing pings
+                plan.freeze_ui = 0
             Clock.schedule_once(lambda _dt: press(action_button(screen, "done")), STEP_DELAY)
 
     def _consent(self, flow: f.Flow, screen: KioskScreen) -> None:

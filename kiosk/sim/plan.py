@@ -33,6 +33,8 @@ class Plan:
     reactivate: bool = True
     language: str = field(default="fr", metadata=one_of(LANGUAGES))
     cps_pin: str | None = None
+    # seconds the autopilot blocks the Kivy loop on the end screen: the watchdog's test
+    freeze_ui: float = field(default=0.0, metadata=rule("0 to 60 seconds", lambda s: 0 <= s <= 60))
 
     @classmethod
     def load(cls, path: Path) -> Plan:

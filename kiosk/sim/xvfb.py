@@ -19,11 +19,14 @@ X_SOCKETS = Path("/tmp/.X11-unix")  # noqa: S108 - where X servers put their soc
 X_LOCKS = Path("/tmp")  # noqa: S108 - and their lock files
 
 
-def _free_display() -> int:
+def free_display() -> int:
     for number in range(99, 140):
         if not (X_SOCKETS / f"X{number}").exists() and not (X_LOCKS / f".X{number}-lock").exists():
             return number
     raise NoDisplay("no free X display number between :99 and :139")
+
+
+NOTIFY_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 
 
 def ensure_display(size: str = "1280x800x24") -> subprocess.Popen[bytes] | None:
@@ -33,11 +36,13 @@ def ensure_display(size: str = "1280x800x24") -> subprocess.Popen[bytes] | None:
     binary = shutil.which("Xvfb")
     if binary is None:
         raise NoDisplay("no display and no Xvfb (apt-get install xvfb)")
-    number = _free_display()
+    number = free_display()
     process = subprocess.Popen(
         [binary, f":{number}", "-screen", "0", size, "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Xvfb speaks systemd's notify protocol too: it must not claim to be the kiosk
+        env={k: v for k, v in os.environ.items() if k not in NOTIFY_VARIABLES},
     )
     deadline = time.monotonic() + 10
     while not (X_SOCKETS / f"X{number}").exists():

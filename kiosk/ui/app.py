@@ -68,10 +68,14 @@ class KioskApp(App):  # type: ignore[misc]
         size: tuple[int, int] | None = None,
         admin: AdminContext | None = None,
         on_first_frame: Callable[[], None] | None = None,
+        heartbeat: tuple[float, Callable[[], None]] | None = None,
         **kwargs: object,
     ) -> None:
+        """``heartbeat``: (seconds, callback) run on the Kivy loop, the watchdog's ping;
+        it stops when the loop is frozen."""
         super().__init__(**kwargs)
         self.size = size
+        self.heartbeat = heartbeat
         self.on_first_frame = on_first_frame
         self.journey = journey
         self.admin_desk = None if admin is None else AdminDesk(
@@ -91,6 +95,7 @@ class KioskApp(App):  # type: ignore[misc]
         if self.size is not None:
             Window.size = self.size
         Window.bind(on_flip=self._flipped)
+        Window.bind(on_request_close=lambda *_args, **_kwargs: True)  # a kiosk is never closed
         load_kv(f.Screen.WELCOME.value)
         manager = KioskManager(transition=NoTransition())
         # Screens are built on first use (Kivy showcase style): start-up builds one.
@@ -104,6 +109,10 @@ class KioskApp(App):  # type: ignore[misc]
 
         self.journey.on_change = changed
         Clock.schedule_interval(lambda _dt: self.journey.tick(), 1.0)
+        if self.heartbeat is not None:
+            interval, beat = self.heartbeat
+            beat()
+            Clock.schedule_interval(lambda _dt: beat(), interval)
         self._render_trigger()
         return manager
 

@@ -230,7 +230,8 @@ def test_creation_timeout_shows_an_error_and_records_a_failure(
         error = h.wait(f.Screen.ERROR, timeout=15)
         assert error.message
         assert h.server.store.list() == []
-        assert h.ledger.db.execute("SELECT status FROM acts").fetchall() == [("failed",)]
+        statuses = h.ledger.read(lambda conn: conn.execute("SELECT status FROM acts").fetchall())
+        assert statuses == [("failed",)]
         assert h.ledger.unresolved() == []
         assert h.ledger.verify().ok
     finally:

@@ -608,10 +608,12 @@ class Kiosk:
         return ins
 
     def last_act(self) -> dict[str, Any] | None:
-        row = self.ledger.db.execute(
-            "SELECT act_code, status, amount_cents FROM entries"
-            " WHERE kind = 'act' ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
+        row = self.ledger.read(
+            lambda conn: conn.execute(
+                "SELECT act_code, status, amount_cents FROM entries"
+                " WHERE kind = 'act' ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        )
         if row is None:
             return None
         return dict(zip(("act_code", "status", "amount_cents"), row, strict=True))

@@ -46,6 +46,19 @@ def test_the_import_contracts_are_kept() -> None:
     assert "4 kept, 0 broken" in result.stdout
 
 
+def test_every_command_module_but_the_simulations_is_kept_from_it() -> None:
+    """A new module in kiosk/cli must join the contract's list (pyproject.toml)."""
+    import tomllib
+
+    data = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = data["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c["name"].startswith("Only the commands")]
+    modules = {f"kiosk.cli.{path.stem}" for path in (ROOT / "cli").glob("*.py")}
+    assert modules - {"kiosk.cli.__init__", "kiosk.cli.__main__", "kiosk.cli.sim_commands"} == set(
+        contract["source_modules"]
+    )
+
+
 def _cycles(edges: dict[str, set[str]]) -> Iterator[list[str]]:
     """Strongly connected components of more than one module (Tarjan, iterative)."""
     index: dict[str, int] = {}
@@ -141,8 +154,10 @@ def test_the_core_and_the_services_load_no_kivy() -> None:
          "kiosk.hardware.card_reading"),  # the inputs read, so a DMP call follows
         (["ledger", "report"], "kiosk.cli.ledger_commands"),
         (["card", "read", "--reader", "patient"], "kiosk.hardware.card_reading"),
+        (["doctor"], "kiosk.appliance.doctor.report"),  # pcscd, the DMP: all tried
+        (["provision", "--out", "new.toml"], "kiosk.cli.provision_commands"),  # asks, no tty
     ],
-    ids=["run", "dmp status", "dmp create", "ledger report", "card read"],
+    ids=["run", "dmp status", "dmp create", "ledger report", "card read", "doctor", "provision"],
 )  # fmt: skip
 def test_the_production_commands_load_no_simulation(
     tmp_path: Path, command: list[str], reached: str

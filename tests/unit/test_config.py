@@ -69,6 +69,17 @@ def test_load_config_wrong_type(tmp_path: Path) -> None:
         load_config(path)
 
 
+@pytest.mark.parametrize(
+    "data", [b"\xff\xfe\x00binary", '[kiosk]\npharmacy_name = "é"\n'.encode("latin-1")]
+)
+def test_a_binary_or_non_utf8_config_is_one_line(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError, match="not a text file") as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)
+
+
 @pytest.mark.parametrize("text", ["[readers\n", 'patient = "a\n', "[readers]\npatient = \n"])
 def test_load_config_invalid_toml(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -140,3 +141,15 @@ def test_refused_writes_leave_the_ledger_untouched(tmp_path: Path) -> None:
             book._conn.execute("DELETE FROM entries WHERE seq = 1")
         assert book.verify().entries == count
         assert [a.act_id for a in book.unresolved()] == [act_id]
+
+
+def test_a_new_ledger_and_its_journal_are_for_the_kiosk_alone(tmp_path: Path) -> None:
+    """0600 whatever the umask (doctor and the docs expect it; the unit sets 0077 too)."""
+    old = os.umask(0o022)
+    try:
+        with Ledger(tmp_path / "ledger.db", load_or_create_keys(tmp_path, "k")) as book:
+            book.begin("DMP_OPEN", "10001234567", "1780575056012", consent())
+            modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("ledger.db*")}
+    finally:
+        os.umask(old)
+    assert modes == {"ledger.db": 0o600, "ledger.db-wal": 0o600, "ledger.db-shm": 0o600}

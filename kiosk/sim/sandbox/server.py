@@ -5,6 +5,12 @@ Faults (``--fault OP=KIND``), OP in identity|status|create|reactivate|web_access
 ``timeout`` (no answer until the client gives up), ``http500``, ``malformed`` (a 200
 that is not XML), ``reset`` (connection dropped, nothing done), ``commit_then_reset``
 (the operation is committed, then the connection is dropped: the uncertain outcome).
+
+``clock_offset`` (``--clock-offset SECONDS``) shifts the ``Date`` header of every answer,
+as a server whose clock is that far ahead of the kiosk's (negative: behind): what
+``kiosk doctor`` compares the kiosk's clock with. A GET on a service path is answered
+``405`` (``Allow: POST``), as a SOAP-only endpoint does [A]: ``kiosk doctor``'s
+authenticated request, which needs no VIHF.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -178,6 +185,22 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         log.debug("sandbox %s", format % args)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, shifted by the server's ``clock_offset``."""
+        moment = time.time() if timestamp is None else timestamp
+        return super().date_time_string(moment + self.server.clock_offset)
+
+    def do_GET(self) -> None:
+        """No SOAP without a POST: 405 on the service paths (what a client that has no
+        VIHF, such as ``kiosk doctor``, gets once its certificate was accepted)."""
+        if self.path.split("?")[0].startswith(SERVICES_PATH):
+            self.send_response(405)
+            self.send_header("Allow", "POST")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(404, b"not found", "text/plain")
+
     def _send(self, status: int, body: bytes, content_type: str = CONTENT_TYPE) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -268,8 +291,10 @@ class SandboxServer(ThreadingHTTPServer):
         port: int = 8443,
         faults: dict[str, str] | None = None,
         fault_delay: float = 30.0,
+        clock_offset: float = 0.0,
     ) -> None:
         self.pki: PkiPaths = ensure_pki(data_dir)
+        self.clock_offset = clock_offset  # seconds added to the Date header
         self.store = SandboxStore(data_dir / "sandbox.db")
         self.service = SandboxService(self.store)
         self.replay = ReplayCache()
