@@ -173,12 +173,15 @@ mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], capture_output=True,
                         check=True).stdout.split()
 mount("--make-rprivate", "/")
 mount("-t", "proc", "-o", spec["proc"], "proc", "/proc")
-held = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in spec["writable"]]
+kept = spec["writable"] + spec["visible"]
+held = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in kept]
 mount("-t", "tmpfs", "-o", "mode=1777", "tmpfs", "/tmp")
-for path, fd in zip(spec["writable"], held):
+for path, fd in zip(kept, held):
     os.makedirs(path, exist_ok=True)
     mount("--no-canonicalize", "--bind", f"/proc/{os.getpid()}/fd/{fd}", path)
     os.close(fd)
+for path in spec["visible"]:  # the checkout and its venv, when CI cloned them under /tmp
+    mount("-o", "remount,bind,ro", path)
 for target in sorted(set(mounts)):
     if not target.startswith(("/proc", "/sys", "/dev", "/tmp")):
         subprocess.run(["mount", "-o", "remount,bind,ro", target], capture_output=True)
@@ -274,6 +277,12 @@ def unit_sandbox(writable: Path) -> dict[str, object]:
         "proc": "subset=pid,hidepid=invisible",
         "families": [families[name] for name in restricted.split()],
         "writable": [str(writable)],
+        # PrivateTmp hides /tmp: a checkout or venv there (a CI clone) is bound back, read-only
+        "visible": [
+            str(path)
+            for path in sorted({ROOT.resolve(), Path(sys.prefix).resolve()})
+            if path.is_relative_to("/tmp") and not writable.resolve().is_relative_to(path)
+        ],
         "allow": sorted(allow),
         "errno": {"EPERM": 1, "EACCES": 13}[errno_name],
         "umask": SERVICE["UMask"][0],
