@@ -40,23 +40,38 @@ class ConfigError(ValueError):
         return cls(source + separator + "; ".join(problems), problems)
 
 
-def _valid_code_hash(text: str) -> bool:
-    """The form :mod:`kiosk.core.pharmacist_code` writes; the iterations are bounded since the
-    check runs on the UI thread."""
-    parts = text.split("$")
-    if len(parts) != 4 or parts[0] != "pbkdf2-sha256" or not parts[1].isdigit():
-        return False
+def _b64(parts: list[str]) -> list[bytes] | None:
     try:
-        salt, digest = (base64.b64decode(part, validate=True) for part in parts[2:])
+        return [base64.b64decode(part, validate=True) for part in parts]
     except ValueError:
-        return False
-    return 1_000 <= int(parts[1]) <= 1_000_000 and len(salt) >= 8 and len(digest) == 32
+        return None
+
+
+def _valid_code_hash(text: str) -> bool:
+    """The forms :mod:`kiosk.core.pharmacist_code` reads: scrypt (what `kiosk provision`
+    writes; N a power of two from 2**14 to 2**20, r 1 to 16, p 1 to 4) or the PBKDF2 of
+    older kiosks (1,000 to 1,000,000 iterations), upgraded on the next good code."""
+    parts = text.split("$")
+    if parts[0] == "scrypt" and len(parts) == 6 and all(v.isdigit() for v in parts[1:4]):
+        n, r, p = (int(v) for v in parts[1:4])
+        decoded = _b64(parts[4:])
+        return (
+            decoded is not None and 2**14 <= n <= 2**20 and n & (n - 1) == 0
+            and 1 <= r <= 16 and 1 <= p <= 4 and len(decoded[0]) >= 8 and len(decoded[1]) == 32
+        )  # fmt: skip
+    if parts[0] == "pbkdf2-sha256" and len(parts) == 4 and parts[1].isdigit():
+        decoded = _b64(parts[2:])
+        return (
+            decoded is not None and 1_000 <= int(parts[1]) <= 1_000_000
+            and len(decoded[0]) >= 8 and len(decoded[1]) == 32
+        )  # fmt: skip
+    return False
 
 
 _CERTIFICATE = MappingProxyType({**PATH, "certificate": True})  # a file `kiosk run` requires
 _CODE_HASH = (
-    "pbkdf2-sha256$ITERATIONS$SALT$HASH (1,000 to 1,000,000 iterations, base64 salt and hash)"
-    " as `kiosk provision` writes it"
+    "scrypt$N$R$P$SALT$HASH as `kiosk provision` writes it (or an older kiosk's"
+    " pbkdf2-sha256$ITERATIONS$SALT$HASH)"
 )
 
 
@@ -123,7 +138,7 @@ class KioskConfig:
     by ``kiosk provision``), where receipts are spooled, the first language."""
 
     pharmacy_name: str = ""
-    pharmacist_code_hash: str = field(  # pbkdf2-sha256$iterations$salt$hash (core.pharmacist_code)
+    pharmacist_code_hash: str = field(  # scrypt$n$r$p$salt$hash (core.pharmacist_code)
         default="", metadata=rule(_CODE_HASH, lambda text: not text or _valid_code_hash(text))
     )
     spool: str = field(default="/var/lib/kiosk/receipts", metadata=PATH)

@@ -72,7 +72,8 @@ class DeviceKiosk:
         self.observers: list[KioskObserver] = []
         self.cps = pcsc_cps_session(wiring.reader_overrides(config), self._cps_changed)
         state_dir = Path(config.ledger.path).parent
-        gate = CodeGate(hashed_code_checker(config.kiosk.pharmacist_code_hash), state_dir)
+        code = hashed_code_checker(config.kiosk.pharmacist_code_hash, state_dir)
+        gate = CodeGate(code, state_dir)
         self.ledger: Lazy[Ledger] = Lazy(lambda: wiring.open_ledger(config))
         self.client: Lazy[DmpClient] = Lazy(lambda: wiring.dmp_client(config))
         self.printer = wiring.receipt_printer(config)

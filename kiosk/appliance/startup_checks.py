@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from kiosk.config import Config, ConfigError
@@ -17,4 +18,28 @@ def check_config(config: Config) -> None:
     if not config.kiosk.pharmacist_code_hash:
         raise ConfigError(
             f"{config.source} [kiosk] pharmacist_code_hash is not set (`kiosk provision` sets it)"
+        )
+    check_spool(config)
+
+
+def check_spool(config: Config) -> None:
+    """The receipts' spool holds PDFs with the web-access identifier and password: a
+    directory the group or others may enter or list is refused (the kiosk creates it 0700
+    when it is absent; install.sh makes it so)."""
+    spool = Path(config.kiosk.spool)
+    try:
+        found = spool.stat()
+    except FileNotFoundError:
+        return  # created 0700 with the first receipt
+    except OSError as exc:
+        raise ConfigError(
+            f"{config.source} [kiosk] spool: {spool} cannot be read ({type(exc).__name__})"
+        ) from None
+    if not stat.S_ISDIR(found.st_mode):
+        raise ConfigError(f"{config.source} [kiosk] spool: {spool} is not a directory")
+    mode = stat.S_IMODE(found.st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"{config.source} [kiosk] spool: {spool} is open to others (mode {mode:04o}); its "
+            f"receipts carry web-access passwords: `chmod 700 {spool}`"
         )

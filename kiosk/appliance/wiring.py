@@ -28,11 +28,21 @@ def reader_overrides(config: Config) -> dict[Role, str]:
 
 
 def open_ledger(config: Config) -> Ledger:
-    from kiosk.billing.keys import load_or_create_keys
-    from kiosk.billing.ledger import Ledger
+    """The kiosk's ledger. Its first start (no ledger file yet) makes the ledger and the
+    keys it lacks; afterwards the keys must be there and be the ledger's own (else
+    :class:`~kiosk.billing.keys.MissingKeys` or ``KeysNotThisLedgers``, nothing written),
+    and a file that is not a Borne DMP ledger is refused as it is (``NotALedger``)."""
+    from kiosk.billing.keys import load_keys, load_or_create_keys
+    from kiosk.billing.ledger import FileKind, Ledger, identify
 
     path = Path(config.ledger.path)
-    return Ledger(path, load_or_create_keys(path.parent, config.ledger.kiosk_name()))
+    kiosk_id = config.ledger.kiosk_name()
+    found = identify(path)
+    if found.kind is FileKind.ABSENT:
+        keys = load_or_create_keys(path.parent, kiosk_id)
+    else:  # an empty file too: a first start cut short after creating it, keys first
+        keys = load_keys(path.parent, kiosk_id)
+    return Ledger(path, keys, create=True, check_keys=True)
 
 
 def dmp_client(config: Config) -> DmpClient:

@@ -1,7 +1,8 @@
 """``kiosk ledger export``: a CSV for a French spreadsheet, a one-page PDF for the accountant.
 
 The CSV is ``;``-separated UTF-8 with a BOM (LibreOffice and Excel then open it in the
-right encoding), amounts with a decimal comma, dates ``DD/MM/YYYY``: one line per act,
+right encoding), amounts with a decimal comma, dates ``DD/MM/YYYY``, months ``YYYY-MM``,
+the status in French beside its stable code (``code_statut``): one line per act,
 never the patient key, INS, names or contacts. The PDF (:mod:`kiosk.billing.summary`,
 drawn by :mod:`kiosk.billing.summary_pdf`) holds the period's totals written the French
 way, per month, the reconciliation with the payments and the ledger's verification
@@ -17,7 +18,15 @@ from pathlib import Path
 
 from kiosk.billing.french import decimal_comma, french_date
 
-CSV_HEADER = ("jour", "mois", "acte", "statut", "montant", "rpps", "doublon", "id_acte")
+CSV_HEADER = (
+    "jour", "mois", "acte", "statut", "code_statut", "montant", "rpps", "doublon", "id_acte"
+)  # fmt: skip
+# The ledger's status codes in the accountant's words; `code_statut` keeps the code.
+STATUS_FR = {
+    "pending": "en attente", "confirmed": "ouvert (rémunéré)", "failed": "échec",
+    "already_existed": "existait déjà", "refused": "refusé par le patient",
+    "uncertain": "à vérifier", "received": "paiement reçu",
+}  # fmt: skip
 
 
 def _bounds(start: dt.date | None, end: dt.date | None) -> tuple[str, str]:
@@ -28,8 +37,9 @@ def _bounds(start: dt.date | None, end: dt.date | None) -> tuple[str, str]:
 
 
 def _cell(text: str) -> str:
-    """A spreadsheet runs a cell starting with = + @ as a formula: never from our data."""
-    return f"'{text}" if text[:1] in ("=", "+", "@", "\t", "\r") else text
+    """A spreadsheet runs a cell starting with = + - @ (or a tab, a CR) as a formula:
+    never from our data."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def export_csv(
@@ -50,8 +60,9 @@ def export_csv(
             writer.writerow(CSV_HEADER)
             for day, act_code, status, cents, rpps, duplicate_of, act_id in rows:
                 writer.writerow((
-                    french_date(day), f"{day[5:7]}/{day[:4]}", _cell(act_code), _cell(status),
-                    decimal_comma(cents), _cell(rpps), "oui" if duplicate_of else "non", act_id,
+                    french_date(day), day[:7], _cell(act_code),
+                    _cell(STATUS_FR.get(status, status)), _cell(status), decimal_comma(cents),
+                    _cell(rpps), "oui" if duplicate_of else "non", act_id,
                 ))  # fmt: skip
                 count += 1
         part.replace(out)

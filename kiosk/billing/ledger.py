@@ -12,12 +12,23 @@ outcome after it (:meth:`Ledger.finish`). The INS needed to resolve a pending ac
 a crash is kept encrypted (AES-GCM, key derived from the kiosk secret) in
 ``pending_ins`` until the act is resolved, then deleted: never in clear, never in the
 chain.
+
+The file says what it is (docs/architecture.md §7): SQLite's ``PRAGMA application_id``
+(the header's 4 bytes at offset 68) holds :data:`APPLICATION_ID` (``"BDMP"``) and
+``PRAGMA user_version`` (offset 60) the schema version, :data:`SCHEMA_VERSION`; the
+``meta`` table holds the kiosk id the ledger is written under and a check value of its
+secret. :func:`identify` reads that without a write: a file that is not a ledger, or a
+version this code does not know, is refused and left as it is; a ledger written before
+the marker (the ledger's tables, no marker) is upgraded to carry it when opened for
+writing; an absent or empty file becomes a ledger only where creation is allowed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import os
 import sqlite3
 import threading
@@ -25,8 +36,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
@@ -59,12 +72,20 @@ T = TypeVar("T")
 PARIS = ZoneInfo("Europe/Paris")
 RETENTION_YEARS = 10  # [V] accounting records are kept 10 years
 
-SCHEMA = """
-CREATE TRIGGER IF NOT EXISTS entries_append_only_update BEFORE UPDATE ON entries
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS entries_append_only_delete BEFORE DELETE ON entries
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
-"""
+APPLICATION_ID = 0x42444D50  # "BDMP": SQLite's file-type field (header offset 68)
+SCHEMA_VERSION = 1  # PRAGMA user_version (header offset 60)
+KNOWN_VERSIONS = frozenset({SCHEMA_VERSION})
+# The tables of a ledger written before the marker (tests/unit/test_ledger_schema.py).
+LEGACY_TABLES = frozenset({"entries", "acts", "payments", "checkpoints", "pending_ins"})
+META_TABLE = "meta"
+
+TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS entries_append_only_update BEFORE UPDATE ON entries"
+    " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;",
+    "CREATE TRIGGER IF NOT EXISTS entries_append_only_delete BEFORE DELETE ON entries"
+    " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;",
+)
+SCHEMA = "\n".join(TRIGGERS)
 
 
 _UPSERT_CHECKPOINT = (
@@ -114,6 +135,9 @@ class LedgerVerdict:
     head: str
     message: str
     checkpoints: int = 0
+    # The entries hold but a checkpoint is signed by another key than the one given: the
+    # key is missing or not this ledger's, which is not an altered entry.
+    key_mismatch: bool = False
 
 
 # Column names come from the Entry dataclass, never from input.
@@ -135,22 +159,225 @@ def paris_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(PARIS).date()
 
 
+# -- what the file is -------------------------------------------------------------------
+
+
+class NotALedger(LedgerError):
+    """The file is not a Borne DMP ledger (or not one this code can read): left as it is."""
+
+
+class KeysNotThisLedgers(LedgerError):
+    """The secret or signing key beside the ledger is not the one it was written with."""
+
+
+class FileKind(Enum):
+    ABSENT = "absent"
+    BLANK = "blank"  # an empty file, or an SQLite file with nothing in it
+    LEGACY = "legacy"  # the ledger's tables, written before the marker
+    CURRENT = "current"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFile:
+    path: Path
+    kind: FileKind
+    kiosk_id: str | None = None  # as the ledger records it (legacy: its last entry's)
+    signed_by: str | None = None  # public key (hex) of its latest checkpoint
+    secret_check: str | None = None
+
+
+def _historical_columns() -> dict[str, dict[str, str]]:
+    integers = {"seq", "amount_cents"}
+    return {
+        "entries": {name: "INTEGER" if name in integers else "TEXT" for name in COLUMNS},
+        "acts": _columns("act_id act_code status amount_cents:i opened_utc day month rpps"
+                         " patient_key duplicate_of last_seq:i"),
+        "payments": _columns("reference paid_on amount_cents:i period_start period_end seq:i"),
+        "checkpoints": _columns("day seq:i head signed_utc signature public_key"),
+        "pending_ins": _columns("act_id nonce sealed"),
+    }  # fmt: skip
+
+
+def _keys_of_tables() -> dict[str, str]:
+    return {"entries": "seq", "acts": "act_id", "payments": "reference", "checkpoints": "day",
+            "pending_ins": "act_id"}  # fmt: skip
+
+
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that writes nothing: ``immutable`` when no ``-wal`` is beside the
+    file (``mode=ro`` would leave ``-wal`` and ``-shm`` files), ``mode=ro`` otherwise."""
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "immutable=1"
+    return sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True, timeout=5)
+
+
+def secret_check(secret: bytes) -> str:
+    """A check value of the kiosk secret (HMAC of a fixed label): tells a wrong secret."""
+    return hmac.new(secret, b"borne-dmp ledger secret check", hashlib.sha256).hexdigest()
+
+
+def _table_columns(conn: sqlite3.Connection, table: str) -> dict[str, str]:
+    rows = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+    return {str(row[1]): str(row[2]).upper() for row in rows}
+
+
+def _looks_legacy(conn: sqlite3.Connection, tables: set[str]) -> bool:
+    if tables != LEGACY_TABLES:
+        return False
+    return all(
+        _table_columns(conn, name) == columns for name, columns in _historical_columns().items()
+    )
+
+
+def _probe(conn: sqlite3.Connection, path: Path) -> LedgerFile:
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    tables = {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if app_id == APPLICATION_ID:
+        if version not in KNOWN_VERSIONS:
+            raise NotALedger(
+                f"{path}: a Borne DMP ledger of schema version {version}, which this kiosk"
+                f" does not know (it reads version {SCHEMA_VERSION}): left as it is; use the"
+                " kiosk version that wrote it"
+            )
+        kind = FileKind.CURRENT
+        if not LEGACY_TABLES | {META_TABLE} <= tables:
+            raise NotALedger(f"{path}: marked as a Borne DMP ledger but its tables are missing")
+    elif app_id != 0:
+        raise NotALedger(
+            f"{path}: not a Borne DMP ledger (SQLite application_id {app_id:#010x}); left as it is"
+        )
+    elif not tables and version == 0:
+        return LedgerFile(path, FileKind.BLANK)
+    elif version == 0 and _looks_legacy(conn, tables):
+        kind = FileKind.LEGACY
+    else:
+        raise NotALedger(
+            f"{path}: not a Borne DMP ledger (an SQLite database without the ledger's marker"
+            " or tables); left as it is"
+        )
+    meta: dict[str, str] = {}
+    if META_TABLE in tables:
+        meta = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+    last = conn.execute("SELECT kiosk_id FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+    signed = conn.execute(
+        "SELECT public_key FROM checkpoints ORDER BY seq DESC, day DESC LIMIT 1"
+    ).fetchone()
+    return LedgerFile(
+        path,
+        kind,
+        kiosk_id=meta.get("kiosk_id") or (str(last[0]) if last and last[0] else None),
+        signed_by=str(signed[0]) if signed else None,
+        secret_check=meta.get("secret_check"),
+    )
+
+
+def identify(path: Path) -> LedgerFile:
+    """What ``path`` is, read without a write; :class:`NotALedger` when it is no ledger
+    this code may open (another SQLite file, another version, not SQLite at all)."""
+    if not path.exists():
+        return LedgerFile(path, FileKind.ABSENT)
+    if not path.is_file():
+        raise NotALedger(f"{path}: not a file")
+    wal = path.with_name(path.name + "-wal")
+    if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
+        return LedgerFile(path, FileKind.BLANK)
+    try:
+        conn = read_only_connection(path)
+        try:
+            return _probe(conn, path)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise NotALedger(
+            f"{path}: cannot read the ledger: not a Borne DMP ledger, or a damaged one ({exc})"
+        ) from None
+
+
+def recorded_kiosk_id(conn: sqlite3.Connection) -> str | None:
+    """The kiosk id the ledger records (``meta``), else its last entry's; None if neither."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+        row = conn.execute("SELECT value FROM meta WHERE key = 'kiosk_id'").fetchone()
+        if row and row[0]:
+            return str(row[0])
+    last = conn.execute("SELECT kiosk_id FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+    return str(last[0]) if last and last[0] else None
+
+
+def ledger_schema() -> list[str]:
+    """The tables (as sqlite-utils wrote them before: same names, types and keys, so an
+    older ledger is read as it is), ``meta``, the append-only triggers and the indexes."""
+    keys = _keys_of_tables()
+    script = [
+        _create_table(name, columns, keys[name]) for name, columns in _historical_columns().items()
+    ]
+    script.append(_create_table(META_TABLE, {"key": "TEXT", "value": "TEXT"}, "key"))
+    script += TRIGGERS
+    script += [
+        f'CREATE INDEX IF NOT EXISTS "idx_acts_{column}" ON "acts" ("{column}");'
+        for column in ("day", "status", "patient_key")
+    ]
+    return script
+
+
+def _check_keys(found: LedgerFile, keys: KioskKeys) -> None:
+    if found.signed_by is not None and found.signed_by != public_key_hex(keys.public_key):
+        raise KeysNotThisLedgers(
+            f"{found.path}: the signing key beside it is not this ledger's (its checkpoints"
+            f" were signed by key {found.signed_by[:16]}...); nothing was written: restore the"
+            " kiosk's own keys from its backup"
+        )
+    if found.secret_check is not None and found.secret_check != secret_check(keys.secret):
+        raise KeysNotThisLedgers(
+            f"{found.path}: the secret beside it is not this ledger's; nothing was written:"
+            " restore the kiosk's own ledger.secret from its backup"
+        )
+
+
 class Ledger:
-    def __init__(self, path: Path, keys: KioskKeys, tariffs: TariffSchedule | None = None) -> None:
+    """The ledger, opened for writing. ``create``: an absent or empty file may become a
+    ledger (else :class:`NotALedger`). ``check_keys``: refuse (:class:`KeysNotThisLedgers`)
+    keys other than those the ledger was written with, before anything is written."""
+
+    def __init__(
+        self,
+        path: Path,
+        keys: KioskKeys,
+        tariffs: TariffSchedule | None = None,
+        *,
+        create: bool = True,
+        check_keys: bool = False,
+    ) -> None:
         self.path = path
         self.keys = keys
         self.tariffs = tariffs or TariffSchedule()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):  # a new ledger is 0600, as its WAL then is
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        found = identify(path)
+        if found.kind in (FileKind.ABSENT, FileKind.BLANK) and not create:
+            what = "no ledger here" if found.kind is FileKind.ABSENT else "an empty file"
+            raise NotALedger(f"{path}: {what}, not a ledger (only the kiosk creates one)")
+        if check_keys:
+            _check_keys(found, keys)
+        if found.kind is FileKind.ABSENT:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # a new ledger is 0600, as its WAL is
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         # One connection shared by the journey's threads, serialized by this lock.
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             path, isolation_level=None, timeout=30, check_same_thread=False
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._create_schema()
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._mark()
+        except BaseException:
+            self._conn.close()
+            raise
         self._aead = AESGCM(
             HKDF(hashes.SHA256(), 32, salt=None, info=b"borne-dmp pending INS").derive(keys.secret)
         )
@@ -166,27 +393,41 @@ class Ledger:
 
     # -- schema -------------------------------------------------------------------------
 
-    def _create_schema(self) -> None:
-        """The tables (as sqlite-utils wrote them before: same names, types and keys, so
-        an older ledger is read as it is), the append-only triggers and the indexes."""
-        integers = {"seq", "amount_cents"}
-        entries = {name: "INTEGER" if name in integers else "TEXT" for name in COLUMNS}
-        tables: dict[str, tuple[dict[str, str], str]] = {
-            "entries": (entries, "seq"),
-            "acts": (_columns("act_id act_code status amount_cents:i opened_utc day month rpps"
-                              " patient_key duplicate_of last_seq:i"), "act_id"),
-            "payments": (_columns("reference paid_on amount_cents:i period_start period_end"
-                                  " seq:i"), "reference"),
-            "checkpoints": (_columns("day seq:i head signed_utc signature public_key"), "day"),
-            "pending_ins": (_columns("act_id nonce sealed"), "act_id"),
-        }  # fmt: skip
-        script = [_create_table(name, columns, key) for name, (columns, key) in tables.items()]
-        script.append(SCHEMA)
-        script += [
-            f'CREATE INDEX IF NOT EXISTS "idx_acts_{column}" ON "acts" ("{column}");'
-            for column in ("day", "status", "patient_key")
-        ]
-        self._conn.executescript("\n".join(script))
+    def _mark(self) -> None:
+        """A new file gets the tables; a new or older ledger the marker and ``meta``, in
+        one transaction (checked again inside it: another process may have done it). Its
+        own transaction, not :meth:`_transaction`, which a subclass may batch. ``meta``
+        records the kiosk id the entries are written under: the keys' (the CLI gives the
+        one the ledger records; the kiosk its config's, which provisioning checked)."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if _probe(conn, self.path).kind is not FileKind.CURRENT:
+                for statement in ledger_schema():
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret_check', ?)",
+                    (secret_check(self.keys.secret),),
+                )
+            recorded = conn.execute("SELECT value FROM meta WHERE key = 'kiosk_id'").fetchone()
+            if recorded is None or recorded[0] != self.keys.kiosk_id:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('kiosk_id', ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (self.keys.kiosk_id,),
+                )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @property
+    def kiosk_id(self) -> str:
+        """The kiosk id the ledger records (``meta``)."""
+        with self._lock:
+            return recorded_kiosk_id(self._conn) or self.keys.kiosk_id
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -443,6 +684,18 @@ def _checkpoint_problem(
     return None
 
 
+def _signed_by_its_own_key(
+    conn: sqlite3.Connection, key_hex: str, day: str, seq: int, head: str, signature: str
+) -> bool:
+    """Whether a checkpoint is genuine under the public key it names (a checkpoint whose
+    head or signature was edited is not, whichever key)."""
+    try:
+        own = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key_hex))
+    except ValueError:
+        return False
+    return _checkpoint_problem(conn, own, day, seq, head, signature) is None
+
+
 def verify_file(conn: sqlite3.Connection, public_key: Ed25519PublicKey | None) -> LedgerVerdict:
     """Chain, derived tables and signed checkpoints. ``public_key`` None: chain only."""
     latest: dict[str, tuple[str, int, str]] = {}
@@ -484,6 +737,15 @@ def verify_file(conn: sqlite3.Connection, public_key: Ed25519PublicKey | None) -
                 "SELECT day, seq, head, signature, public_key FROM checkpoints ORDER BY day"
             ):
                 problem = _checkpoint_problem(conn, public_key, day, int(seq), head, signature)
+                if key_hex != public_key_hex(public_key) and _signed_by_its_own_key(
+                    conn, key_hex, day, int(seq), head, signature
+                ):
+                    message = (
+                        f"checkpoint {day} was signed by key {key_hex[:16]}..., not by the"
+                        f" key given ({public_key_hex(public_key)[:16]}...)"
+                    )
+                    return LedgerVerdict(False, verdict.entries, verdict.head, message,
+                                         checked, key_mismatch=True)  # fmt: skip
                 if problem is None and key_hex != public_key_hex(public_key):
                     problem = f"checkpoint {day} names another public key"
                 if problem is not None:

@@ -6,12 +6,17 @@ import datetime as dt
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from kiosk.cli.options import ConfigOption, JsonOption, emit_json, emit_rows, fail
 from kiosk.config import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from kiosk.billing.ledger import Ledger, LedgerFile
 
 T = TypeVar("T")
 
@@ -41,10 +46,40 @@ def _path(ledger: Path | None, config: Path | None) -> tuple[Path, str]:
     return ledger or Path(cfg.path), cfg.kiosk_name()
 
 
-def _existing(path: Path) -> Path:
-    if not path.exists():
+def _existing(path: Path) -> LedgerFile:
+    """The ledger file, identified without a write: absent, empty, not a ledger or of an
+    unknown version is a one-line refusal, the file left as it is."""
+    from kiosk.billing.chain import LedgerError
+    from kiosk.billing.ledger import FileKind, identify
+
+    try:
+        found = identify(path)
+    except LedgerError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{path}: cannot read the ledger ({exc.strerror or exc})")
+    if found.kind is FileKind.ABSENT:
         fail(f"{path}: no ledger here (the kiosk creates it at its first act)")
-    return path
+    if found.kind is FileKind.BLANK:
+        fail(f"{path}: an empty file, not a ledger (the kiosk creates its ledger when it starts)")
+    return found
+
+
+def _writable(path: Path, default_kiosk_id: str) -> Ledger:
+    """The ledger opened to write, with its own keys (never made here) and under the kiosk
+    id it records: missing keys, or keys not this ledger's, are refused before any write."""
+    from kiosk.billing.chain import LedgerError
+    from kiosk.billing.keys import load_keys
+    from kiosk.billing.ledger import Ledger
+
+    found = _existing(path)
+    try:
+        keys = load_keys(path.parent, found.kiosk_id or default_kiosk_id)
+        return Ledger(path, keys, create=False, check_keys=True)
+    except LedgerError as exc:
+        fail(str(exc))
+    except (OSError, sqlite3.Error) as exc:
+        fail(f"{path}: cannot open the ledger ({exc}); nothing was written")
 
 
 def _query(path: Path, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -59,9 +94,11 @@ def _query(path: Path, work: Callable[[sqlite3.Connection], T]) -> T:
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
+    from kiosk.billing.ledger import read_only_connection
+
     _existing(path)
     try:
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return read_only_connection(path)
     except sqlite3.Error as exc:
         fail(f"{path}: cannot open the ledger ({exc})")
 
@@ -75,11 +112,17 @@ def report(
     config: ConfigOption = None,
 ) -> None:
     """Openings, amounts due, paid and outstanding over a period."""
+    from kiosk.billing.ledger import recorded_kiosk_id
     from kiosk.billing.reports import report as build
 
     path, _ = _path(ledger, config)
     start, end = _day(from_, "--from"), _day(to, "--to")
-    figures = _query(path, lambda conn: build(conn, start, end))
+
+    def figures_of(conn: sqlite3.Connection) -> dict[str, object]:
+        # the kiosk the file records, never the config's id for another kiosk's file
+        return {"kiosk_id": recorded_kiosk_id(conn), **build(conn, start, end)}
+
+    figures: dict[str, Any] = _query(path, figures_of)
     if as_json:
         emit_json(figures)
         return
@@ -88,6 +131,13 @@ def report(
         f"paid {figures['amount_paid_cents'] / 100:.2f} EUR, "
         f"outstanding {figures['outstanding_cents'] / 100:.2f} EUR"
     )
+
+
+def _count_checkpoints(conn: sqlite3.Connection) -> int:
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 @ledger_app.command("verify")
@@ -99,31 +149,46 @@ def verify(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Exit 0 when intact; otherwise name the first broken entry."""
-    from kiosk.billing.keys import PUBLIC_KEY_FILE, load_public_key
+    """Exit 0 when intact; 2 naming the first altered entry; 3 when the entries hold but
+    the signed checkpoints are not this key's (the key is missing or not this ledger's)."""
+    from kiosk.billing.keys import PUBLIC_KEY_FILE, load_public_key, public_key_beside
     from kiosk.billing.ledger import verify_file
 
     path, _ = _path(ledger, config)
+    _existing(path)
     key_file = public_key or path.parent / PUBLIC_KEY_FILE
-    key = None
-    if key_file.exists():
-        try:
-            key = load_public_key(key_file)
-        except (OSError, ValueError) as exc:
-            fail(f"{key_file}: not a public key ({exc})")
-    elif public_key is not None:
-        fail(f"{public_key}: no such public key file")
+    key: Ed25519PublicKey | None
+    try:
+        if public_key is not None:
+            if not public_key.exists():
+                fail(f"{public_key}: no such public key file")
+            key = load_public_key(public_key)
+        else:
+            key = public_key_beside(path.parent)
+    except (OSError, ValueError, TypeError) as exc:
+        fail(f"{key_file}: not a public key ({exc})")
     conn = _read_only(path)
     try:
         verdict = verify_file(conn, key)
+        signed = 0 if key is not None or not verdict.ok else _count_checkpoints(conn)
     finally:
         conn.close()
+    if verdict.key_mismatch:
+        fail(
+            f"ledger not verified: the key is missing or not this ledger's ({verdict.message});"
+            f" the chain of its {verdict.entries} entries holds, its signatures are unchecked:"
+            " give this kiosk's public key with --public-key",
+            code=3,
+        )
     if not verdict.ok:
         fail(f"ledger NOT intact: {verdict.message}", code=2)
-    signed = (
-        f", {verdict.checkpoints} signed checkpoints" if key else " (no public key: chain only)"
+    unchecked = f", {signed} checkpoints unchecked: give --public-key" if signed else ""
+    note = (
+        f", {verdict.checkpoints} signed checkpoints"
+        if key
+        else f" (no public key: chain only{unchecked})"
     )
-    typer.echo(f"ledger intact: {verdict.entries} entries{signed}, head {verdict.head[:16]}")
+    typer.echo(f"ledger intact: {verdict.entries} entries{note}, head {verdict.head[:16]}")
 
 
 @ledger_app.command("import-payments")
@@ -134,8 +199,6 @@ def import_payments(
 ) -> None:
     """Record payments received; re-importing a reference changes nothing."""
     from kiosk.billing.chain import LedgerError
-    from kiosk.billing.keys import load_or_create_keys
-    from kiosk.billing.ledger import Ledger
     from kiosk.billing.payments import PaymentFileError, parse_payments
 
     path, kiosk_id = _path(ledger, config)
@@ -148,8 +211,9 @@ def import_payments(
         fail(f"{file}: not UTF-8 text")
     except PaymentFileError as exc:
         fail(f"{file}: {exc}; nothing was imported")
+    book = _writable(path, kiosk_id)
     try:
-        with Ledger(path, load_or_create_keys(path.parent, kiosk_id)) as book:
+        with book:
             added = book.import_payments(payments)
     except (LedgerError, sqlite3.Error) as exc:
         fail(f"{file}: {exc}; nothing was imported")
@@ -189,11 +253,8 @@ def export(
 @ledger_app.command("checkpoint")
 def checkpoint(ledger: LedgerOption = None, config: ConfigOption = None) -> None:
     """Sign the chain head now (one checkpoint per day is also made automatically)."""
-    from kiosk.billing.keys import load_or_create_keys
-    from kiosk.billing.ledger import Ledger
-
     path, kiosk_id = _path(ledger, config)
-    with Ledger(_existing(path), load_or_create_keys(path.parent, kiosk_id)) as book:
+    with _writable(path, kiosk_id) as book:
         record = book.checkpoint()
     if record is None:
         fail("the ledger is empty: nothing to sign")

@@ -32,7 +32,11 @@ def sandbox(
         Path | None, typer.Option(help='JSON list of existing DMPs: [{"ins", "status"}].')
     ] = None,
     fault: Annotated[
-        list[str] | None, typer.Option(help="Inject OP=KIND (repeatable), e.g. create=timeout.")
+        list[str] | None,
+        typer.Option(
+            help="Inject OP=KIND[@N|@N-|@N-M] (one per OP): every call of OP, or its Nth,"
+            " from the Nth on, the Nth to the Mth; e.g. create=timeout, status=http500@2-."
+        ),
     ] = None,
     fault_delay: Annotated[float, typer.Option(help="Seconds a 'timeout' fault stalls.")] = 30.0,
     clock_offset: Annotated[

@@ -13,6 +13,7 @@ thread the admin screen starts).
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import logging
 import threading
@@ -37,6 +38,11 @@ class CpsState(enum.Enum):
     READY = "ready"
     BLOCKED = "blocked"
     UNREADABLE = "unreadable"
+    NOT_PHARMACIST = "not_pharmacist"  # PIN right, but another profession: no DMP opened
+    EXPIRED = "expired"  # PIN right, but the card's validity has ended
+
+
+PHARMACIST = "21"  # the CPS profession code of a pharmacist (any CNOP section: A, DA…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,7 @@ class PinEntry(MessageEnum):
     NO_CARD = "cps.pin_no_card"
     NO_ANSWER = "cps.pin_no_answer"
     FAILED = "cps.pin_failed"  # the exchange failed unexpectedly
+    CARD_REFUSED = "cps.pin_card_refused"  # the PIN is right, the card may not open DMPs
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +107,10 @@ class CpsSession:
         read: CpsReader,
         on_change: Callable[[CpsStatus], None] | None = None,
         release: Callable[[], None] = lambda: None,
+        today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._read = read
+        self._today = today
         self._release = release
         self._on_change = on_change or (lambda _status: None)
         self._lock = threading.Lock()  # the state
@@ -150,7 +159,18 @@ class CpsSession:
         except CardError as exc:
             log.warning("CPS not readable: %s", type(exc).__name__)
             return self._set(CpsStatus(CpsState.ABSENT if _absent(exc) else CpsState.UNREADABLE))
-        return self._set(_ready(card), card)
+        return self._set(self._judged(card), card)
+
+    def _judged(self, card: CpsCard) -> CpsStatus:
+        """READY only for a pharmacist's card still valid today: a physician's CPS, or an
+        expired one, must not sign a pharmacy's DMP openings (checked before any call)."""
+        holder = f"{card.first_name} {card.last_name}"
+        tries = card.pin_tries_left or CPS_PIN_MAX_TRIES
+        if card.profession != PHARMACIST:
+            return CpsStatus(CpsState.NOT_PHARMACIST, tries, holder, card.rpps)
+        if _valid_until(card.valid_until) < self._today():
+            return CpsStatus(CpsState.EXPIRED, tries, holder, card.rpps)
+        return CpsStatus(CpsState.READY, tries, holder, card.rpps)
 
     # -- the pharmacist -------------------------------------------------------------------
 
@@ -176,7 +196,11 @@ class CpsSession:
             if status.state is CpsState.ABSENT:
                 return status, PinEntry.NO_CARD
             return status, PinEntry.NO_ANSWER
-        return self._set(_ready(card), card), PinEntry.ACCEPTED
+        status = self._set(self._judged(card), card)
+        return (
+            status,
+            PinEntry.ACCEPTED if status.state is CpsState.READY else PinEntry.CARD_REFUSED,
+        )
 
     def practitioner(self) -> Practitioner | None:
         """The pharmacist, when the CPS in the reader is verified: asked anew each time
@@ -194,13 +218,12 @@ class CpsSession:
             return self._card.rpps if self._card is not None else ""
 
 
-def _ready(card: CpsCard) -> CpsStatus:
-    return CpsStatus(
-        CpsState.READY,
-        card.pin_tries_left or CPS_PIN_MAX_TRIES,
-        f"{card.first_name} {card.last_name}",
-        card.rpps,
-    )
+def _valid_until(text: str) -> dt.date:
+    """The card's last valid day (YYYYMMDD); an unreadable date counts as expired."""
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return dt.date.min
 
 
 def _absent(exc: CardError) -> bool:

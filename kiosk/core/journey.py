@@ -225,7 +225,7 @@ class Journey:
             identity = session.certified_identity(traits_from_vitale(card, index))
             status = session.status(identity)
         except DmpError as exc:
-            log.warning("DMP check failed [%s]: %s", exc.problem.key, exc.message)
+            log.warning("DMP check failed [%s]: %s", exc.problem.key, exc.journal)
             return f.DmpFailed(exc.problem)
         with self._lock:
             if generation != self._generation:
@@ -287,7 +287,7 @@ class Journey:
             try:
                 web_access = session.create_web_access(request.identity, contact)
             except DmpError as exc:
-                log.warning("web access not created [%s]: %s", exc.problem.key, type(exc).__name__)
+                log.warning("web access not created [%s]: %s", exc.problem.key, exc.journal)
         with self._lock:
             if generation == self._generation:  # else the journey was wiped: keep nothing
                 self._remote.web_access = web_access

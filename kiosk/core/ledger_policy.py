@@ -18,7 +18,7 @@ from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 from kiosk.core.consent_text import CONSENT_TEXT_VERSION, consent_text_sha256
 from kiosk.dmp.models import CertifiedIdentity, Consent, DmpState, DmpStatus, Guardian
-from kiosk.dmp.service_errors import DmpError, DmpRejected
+from kiosk.dmp.service_errors import DmpError, DmpInputError, DmpRejected
 
 if TYPE_CHECKING:
     from kiosk.billing.ledger import Ledger, OpenAct
@@ -88,22 +88,31 @@ class LedgerPolicy:
             raise LedgerDown(str(exc)) from None
         try:
             if opening.reactivate:
-                created = session.reactivate(opening.identity, opening.consent)
+                created = session.reactivate(opening.identity, opening.consent, opening.guardian)
                 opened = Opened(reactivated=True, created_at=created.created_at)
             else:
                 outcome = session.create_or_resolve(
                     opening.identity, opening.consent, opening.guardian
                 )
                 opened = Opened(False, outcome.created_at, outcome.resolved_after_error)
-        except DmpRejected as exc:
+        except DmpRejected as exc:  # the service refused TD1.1/TD1.2 itself
             self.finish(act, FAILED)
             log.warning("DMP creation refused [%s]: %s", exc.problem.key, exc.code)
             raise
+        except DmpInputError as exc:  # refused before anything was sent
+            self.finish(act, FAILED)
+            log.warning("DMP creation not sent [%s]", exc.problem.key)
+            raise
         except DmpError as exc:
-            # not created (TD0.2 said so): failed; TD0.2 unanswered too: uncertain, and
-            # resolved later (kiosk.core.recovery)
+            # the answer was lost: not created (TD0.2 said so) is failed; TD0.2 failed too
+            # (or a reactivation, which nothing resolves at once) is uncertain, its INS kept
+            # sealed and resolved later (kiosk.core.recovery)
             self.finish(act, FAILED if exc.outcome_known else UNCERTAIN)
             log.warning("DMP creation failed [%s]: %s", exc.problem.key, type(exc).__name__)
+            raise
+        except Exception:  # whatever broke after sending: nobody knows what became of it
+            self.finish(act, UNCERTAIN)
+            log.exception("DMP call ended unexpectedly: left uncertain")
             raise
         self.finish(act, CONFIRMED)
         return opened

@@ -221,12 +221,24 @@ class DmpSession:
     def create_or_resolve(
         self, identity: CertifiedIdentity, consent: Consent, guardian: Guardian | None = None
     ) -> CreateOutcome:
-        """Create; if the answer is lost, ask TD0.2 whether the DMP now exists."""
+        """Create; if the answer is lost, ask TD0.2 whether the DMP now exists.
+
+        Raises the TD1.1 error: with ``outcome_known`` True when TD0.2 answered that this
+        call created nothing, False when TD0.2 failed too (nobody knows: whatever TD0.2's
+        error, a fault included, it says nothing of the creation)."""
         try:
             created = self.create(identity, consent, guardian)
         except (DmpTimeout, DmpUnavailable, DmpProtocolError) as exc:
             log.warning("TD1.1 outcome unknown (%s): resolving with TD0.2", type(exc).__name__)
-            status = self.status(identity)
+            try:
+                status = self.status(identity)
+            except DmpError as unresolved:
+                log.warning(
+                    "TD0.2 did not resolve the creation (%s): outcome unknown",
+                    type(unresolved).__name__,
+                )
+                exc.outcome_known = False
+                raise exc from unresolved
             # Ours only if we are authorized on it: a DMP another structure opened
             # meanwhile exists too, but was not created (nor is paid) by this call.
             if status.state is DmpState.EXISTS and status.authorized:
@@ -237,13 +249,16 @@ class DmpSession:
             created=True, resolved_after_error=False, created_at=created.created_at
         )
 
-    def reactivate(self, identity: CertifiedIdentity, consent: Consent) -> Created:
-        """TD1.2: reopen a closed DMP, with the same consent as a creation."""
+    def reactivate(
+        self, identity: CertifiedIdentity, consent: Consent, guardian: Guardian | None = None
+    ) -> Created:
+        """TD1.2: reopen a closed DMP, with the same consent as a creation (the patient's
+        choices, the legal representative). Sent once, as TD1.1."""
         ins = self._own(identity)
         check_consent(consent)
         return self.client.call(
             m.REACTIVATE,
-            m.reactivate_request(identity, consent),
+            m.reactivate_request(identity, consent, guardian),
             self.practitioner,
             ins,
             lambda body: m.read_created_response(body, m.REACTIVATE),

@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from kiosk.messages import MessageEnum
+
+# A SOAP fault code as the service sends it ("Sender:VIHF_INVALID"): a side and subcodes,
+# each a QName's local part. Anything else in that field is free text from the service.
+_FAULT_CODE = re.compile(r"[A-Za-z][A-Za-z0-9._-]*(?::[A-Za-z][A-Za-z0-9._-]*)*")
+MAX_FAULT_CODE = 64
+UNREADABLE_CODE = "unreadable-code"
 
 
 class DmpProblem(MessageEnum):
@@ -30,6 +37,12 @@ class DmpError(Exception):
         self.message = message
         # True once a creation's lost answer was resolved by TD0.2 as "not created"
         self.outcome_known = False
+
+    @property
+    def journal(self) -> str:
+        """What a log line may say of this error beside its problem key: its type, never
+        its message (which may quote what the service sent)."""
+        return type(self).__name__
 
 
 class DmpInputError(DmpError):
@@ -69,8 +82,22 @@ class DmpRejected(DmpError):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"DMP service refused the request: {code}: {message}")
-        self.code = code
+        self.code = fault_code(code)  # safe for the journal
+        # the service's free text: may name the patient; for a technician's CLI, never logged
         self.reason = message
+
+    @property
+    def journal(self) -> str:
+        return f"{type(self).__name__} {self.code}"
+
+
+def fault_code(code: str) -> str:
+    """The fault code when it has a code's form (at most ``MAX_FAULT_CODE`` characters
+    of letters, digits and ``.:_-``), else ``UNREADABLE_CODE``: the journal never carries
+    free text from the service."""
+    if len(code) <= MAX_FAULT_CODE and _FAULT_CODE.fullmatch(code):
+        return code
+    return UNREADABLE_CODE
 
 
 class PharmacistNotReady(DmpError):
@@ -78,3 +105,8 @@ class PharmacistNotReady(DmpError):
 
     problem = DmpProblem.PHARMACIST_NOT_READY
     fix = "Insert the CPS in the pharmacist reader, then enter its PIN on the admin screen."
+
+    @property
+    def journal(self) -> str:
+        # raised by the kiosk itself, before any call, with its own words: no service text
+        return f"{type(self).__name__}: {self.message}"

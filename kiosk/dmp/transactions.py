@@ -240,13 +240,17 @@ def create_request(
 
 @dataclass(frozen=True, slots=True)
 class CreateCall:
+    """What a TD1.1 (or TD1.2) carries: the INS, the patient's choices, the representative."""
+
     ins: str
     consent: Consent
     guardian: Guardian | None
 
 
-def read_create_request(body: etree._Element) -> CreateCall:
-    r = Reader(body, CREATE.request)
+ReactivateCall = CreateCall  # TD1.2 carries what TD1.1 does but the name and birth date
+
+
+def _read_opening(r: Reader) -> CreateCall:
     node = r.child("guardian")
     guardian = None
     if node is not None:
@@ -259,13 +263,26 @@ def read_create_request(body: etree._Element) -> CreateCall:
     )
 
 
-def reactivate_request(identity: CertifiedIdentity, consent: Consent) -> etree._Element:
-    return element(REACTIVATE.request, ins=identity.ins, consent=consent.consent)
+def read_create_request(body: etree._Element) -> CreateCall:
+    return _read_opening(Reader(body, CREATE.request))
 
 
-def read_reactivate_request(body: etree._Element) -> tuple[str, bool]:
-    r = Reader(body, REACTIVATE.request)
-    return r.required("ins"), r.flag("consent")
+def reactivate_request(
+    identity: CertifiedIdentity, consent: Consent, guardian: Guardian | None = None
+) -> etree._Element:
+    """TD1.2 with the consent screen's choices and the legal representative, as TD1.1."""
+    return element(
+        REACTIVATE.request,
+        ins=identity.ins,
+        consent=consent.consent,
+        brisDeGlaceAllowed=consent.bris_de_glace_allowed,
+        centre15Allowed=consent.centre15_allowed,
+        guardian=_guardian(guardian),
+    )
+
+
+def read_reactivate_request(body: etree._Element) -> ReactivateCall:
+    return _read_opening(Reader(body, REACTIVATE.request))
 
 
 def created_response(transaction: Transaction, created_at: str) -> etree._Element:

@@ -12,13 +12,19 @@ pharmacist's messages (typed, rendered by the UI) when something did not. It rai
 printer that is off must not end the patient's journey. Logs name outputs and
 problems, never the patient, the identifier or the password.
 
+The spool keeps a PDF ``SPOOL_KEEP`` seconds, for a spooler to print it, then deletes it:
+at construction (what an earlier run left, across restarts), before each receipt, and
+every ``PURGE_EVERY`` seconds on a background timer, so a receipt carrying the web-access
+identifier and password never outlives its quarter of an hour when no other receipt
+follows (``[printer] kind = "none"``).
+
 Use from a journey callback::
 
     printer = ReceiptPrinter(config.kiosk, config.printer)
     result = printer.print_receipt(outcome, language, web_access)   # blocks, <= timeout
     future = printer.submit(outcome, language, web_access)          # or in the background
     Services(..., print_receipt=printer.journey_callback(on_result))  # the journey's hook
-    printer.close()                                                 # at exit: waits for them
+    printer.close()                                # at exit: waits for them, stops the timer
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ log = logging.getLogger(__name__)
 RENDER_MODULE = "kiosk.documents.render"
 DEFAULT_TIMEOUT = 20.0  # seconds for the whole child: PDF, then ticket
 SPOOL_KEEP = 15 * 60  # seconds a spooled PDF is kept for the spooler to print it
+PURGE_EVERY = 60.0  # seconds between two purges of the spool by the background timer
+_PARTIAL = ".part"  # a PDF the renderer was writing when it died (render -> receipt.py)
 DEFAULT_IO_TIMEOUT = 5.0  # seconds for one connect or send to a network printer
 _EXCEPTION_LINE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::|$)")
 _ROOT = Path(kiosk.__file__).resolve().parent.parent  # where the kiosk package is found
@@ -149,8 +157,11 @@ class ReceiptPrinter:
         timeout: float = DEFAULT_TIMEOUT,
         io_timeout: float = DEFAULT_IO_TIMEOUT,
         command: Sequence[str] | None = None,
+        purge_every: float | None = PURGE_EVERY,
     ) -> None:
-        """``command``: the renderer to run (default: this interpreter, ``-m`` render)."""
+        """``command``: the renderer to run (default: this interpreter, ``-m`` render);
+        ``purge_every``: seconds between the timer's purges of the spool (None: no timer).
+        The spool is purged here once, at start-up."""
         # absolute: the renderer runs in another directory
         self.spool = Path(kiosk_config.spool).absolute()
         self.pharmacy = kiosk_config.pharmacy_name
@@ -163,6 +174,14 @@ class ReceiptPrinter:
         self.command = list(command or (sys.executable, "-m", RENDER_MODULE))
         self._lock = threading.Lock()  # one child at a time: tickets come out in order
         self._executor: ThreadPoolExecutor | None = None
+        self._stopped = threading.Event()
+        self._purger: threading.Thread | None = None
+        self.purge()  # at start-up: what an earlier run left, with its secrets
+        if purge_every is not None:
+            self._purger = threading.Thread(
+                target=self._purge_every, args=(purge_every,), name="spool-purge", daemon=True
+            )
+            self._purger.start()
 
     @classmethod
     def from_config(
@@ -172,9 +191,15 @@ class ReceiptPrinter:
         timeout: float = DEFAULT_TIMEOUT,
         io_timeout: float = DEFAULT_IO_TIMEOUT,
         command: Sequence[str] | None = None,
+        purge_every: float | None = PURGE_EVERY,
     ) -> ReceiptPrinter:
         return cls(
-            config.kiosk, config.printer, timeout=timeout, io_timeout=io_timeout, command=command
+            config.kiosk,
+            config.printer,
+            timeout=timeout,
+            io_timeout=io_timeout,
+            command=command,
+            purge_every=purge_every,
         )
 
     # -- printing -----------------------------------------------------------------------
@@ -230,8 +255,9 @@ class ReceiptPrinter:
         return result
 
     def purge(self, now: float | None = None) -> int:
-        """Delete spooled receipts older than ``SPOOL_KEEP`` seconds: the spooler that
-        prints them has had its chance, and one may hold web-access secrets."""
+        """Delete spooled receipts older than ``SPOOL_KEEP`` seconds (and the partial
+        ones a dead renderer left): the spooler that prints them has had its chance, and
+        one may hold web-access secrets. Never raises."""
         limit = (now if now is not None else time.time()) - SPOOL_KEEP
         removed = 0
         try:
@@ -240,7 +266,8 @@ class ReceiptPrinter:
             return 0
         for path in entries:
             try:
-                if path.is_file() and path.suffix == ".pdf" and path.stat().st_mtime < limit:
+                receipt = path.suffix == ".pdf" or path.name.endswith(f".pdf{_PARTIAL}")
+                if receipt and path.is_file() and path.stat().st_mtime < limit:
                     path.unlink()
                     removed += 1
             except OSError:
@@ -248,6 +275,14 @@ class ReceiptPrinter:
         if removed:
             log.info("spool: %d old receipt(s) deleted", removed)
         return removed
+
+    def _purge_every(self, interval: float) -> None:
+        """The timer's thread: a purge every ``interval`` seconds until :meth:`close`."""
+        while not self._stopped.wait(interval):
+            try:
+                self.purge()
+            except Exception as exc:  # noqa: BLE001 - the timer must outlive one bad purge
+                log.error("spool purge failed (%s)", type(exc).__name__)  # noqa: TRY400
 
     def submit(
         self, outcome: str, language: str, web_access: WebAccess | None
@@ -275,10 +310,14 @@ class ReceiptPrinter:
         return print_receipt
 
     def close(self) -> None:
-        """Wait for receipts submitted in the background."""
+        """Wait for receipts submitted in the background, then stop the purge timer."""
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        self._stopped.set()
+        if self._purger is not None:
+            self._purger.join()
+            self._purger = None
 
     # -- the child ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from kivy.clock import Clock, ClockEvent
 
-from kiosk.core.code_gate import Accepted, CodeGate
+from kiosk.core.code_gate import Accepted, CodeGate, CodeVerdict
 from kiosk.core.cps_session import CpsStatus, PinAnswer, PinEntry
 from kiosk.ui.kv import load_kv
 from kiosk.ui.screens.registry import ADMIN
@@ -104,12 +104,9 @@ class AdminDesk:
             self._back()
             return
         if name == "open":
-            verdict = context.gate.try_code(str(value))
-            if not isinstance(verdict, Accepted):
-                screen.say(verdict, error=True)
-                return
-            screen.message = ""
-        elif not screen.unlocked:
+            self._try_code(str(value))
+            return
+        if not screen.unlocked:
             return
         elif name in ("import", "export"):
             result = context.actions.import_payments() if name == "import" else (
@@ -119,6 +116,28 @@ class AdminDesk:
         elif name == "cps_pin" and context.enter_cps_pin is not None:
             self._enter_cps_pin(context.enter_cps_pin, str(value))
             return
+        self._show_figures(screen)
+
+    def _try_code(self, code: str) -> None:
+        """The code's scrypt check takes a tenth of a second here, more on a Pi: on a
+        thread, the verdict back on the Kivy thread."""
+        self.screen().say_text(UiText.ADMIN_CODE_CHECKING, error=False)
+        gate = self.context.gate
+
+        def work() -> None:
+            verdict = gate.try_code(code)
+            Clock.schedule_once(lambda _dt: self._code_checked(verdict), 0)
+
+        threading.Thread(target=work, name="admin-code", daemon=True).start()
+
+    def _code_checked(self, verdict: CodeVerdict) -> None:
+        if self._manager() is None:
+            return
+        screen = self.screen()
+        if not isinstance(verdict, Accepted):
+            screen.say(verdict, error=True)
+            return
+        screen.message = ""
         self._show_figures(screen)
 
     def _show_figures(self, screen: AdminScreen) -> None:

@@ -87,6 +87,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.manager: ScreenManager | None = None
         self._render_trigger = Clock.create_trigger(self._render)
         self.rendered: f.Flow | None = None
+        self._patient_screen = f.Screen.WELCOME  # the patient screen last updated
         self.speaker = Speaker()
 
     def build(self) -> ScreenManager:
@@ -210,13 +211,14 @@ class KioskApp(App):  # type: ignore[misc]
         self._render_notice(flow.language)
         target = self.screen(flow.screen)
         target.update(flow)
+        left, self._patient_screen = self._patient_screen, flow.screen
+        if left is not flow.screen:
+            # leave nothing of the patient in the screen the flow left, even behind the admin
+            self.screen(left).update(f.fresh(flow, flow.last_touch))
         if current == ADMIN:
             return  # the patient screens wait behind the admin
         if current != flow.screen.value:
             self.manager.current = flow.screen.value
-            if current:
-                # leave nothing of the patient in the screen we left
-                self.screen(f.Screen(current)).update(f.fresh(flow, flow.last_touch))
         self.rendered = flow
         if self.on_rendered is not None:
             self.on_rendered(flow, target)

@@ -106,6 +106,7 @@ EN: dict[str, Entry] = {
     "admin.pending": "Waiting for resolution: {count}",
     "admin.ledger_unreadable": "Ledger unreadable: call the technician (kiosk ledger verify).",
     "admin.cps_checking": "Checking the CPS code…",
+    "admin.code_checking": "Checking the code…",
     # card
     "card.unreadable": "The card could not be read. Remove it and insert it again.",
     "card.reader_down": "The card reader does not answer. Ask the pharmacist.",
@@ -151,6 +152,8 @@ EN: dict[str, Entry] = {
     "cps.ready": "CPS of {holder}: inserted, code entered ({tries_left} tries)",
     "cps.blocked": "CPS blocked (3 wrong codes): unblock it with its PUK code",
     "cps.unreadable": "CPS unreadable: remove it and insert it again",
+    "cps.not_pharmacist": "CPS of {holder} refused: only a pharmacist's card can open a DMP here",
+    "cps.expired": "CPS of {holder} expired: it can no longer open a DMP (ask for its renewal)",
     "cps.needs_pin": "CPS inserted: code to enter",
     "cps.needs_pin_tries": Plural(
         "tries_left",
@@ -163,6 +166,7 @@ EN: dict[str, Entry] = {
     "cps.pin_no_card": "No CPS in the pharmacist's reader.",
     "cps.pin_no_answer": "The CPS did not answer: remove it, insert it again, then start again.",
     "cps.pin_failed": "The CPS could not be read. Try again.",
+    "cps.pin_card_refused": "CPS code right, but this card cannot open a DMP (see the CPS line).",
     "cps.pin_wrong": Plural(
         "tries_left",
         one="Wrong CPS code: {tries_left} try left.",

@@ -110,6 +110,7 @@ FR: dict[str, Entry] = {
     "admin.pending": "En attente de résolution : {count}",
     "admin.ledger_unreadable": "Registre illisible : appelez le technicien (kiosk ledger verify).",
     "admin.cps_checking": "Vérification du code CPS…",
+    "admin.code_checking": "Vérification du code…",
     # card
     "card.unreadable": "La carte n'a pas pu être lue. Retirez-la puis réinsérez-la.",
     "card.reader_down": "Le lecteur de carte ne répond pas. Adressez-vous au pharmacien.",
@@ -151,6 +152,8 @@ FR: dict[str, Entry] = {
     "cps.ready": "CPS de {holder} : insérée, code saisi ({tries_left} essais)",
     "cps.blocked": "CPS bloquée (3 codes faux) : débloquez-la avec son code PUK",
     "cps.unreadable": "CPS illisible : retirez-la puis réinsérez-la",
+    "cps.not_pharmacist": "CPS de {holder} refusée : seule une carte de pharmacien peut ouvrir un DMP ici",
+    "cps.expired": "CPS de {holder} expirée : elle ne peut plus ouvrir de DMP (demandez son renouvellement)",
     "cps.needs_pin": "CPS insérée : code à saisir",
     "cps.needs_pin_tries": "CPS insérée : code à saisir ({tries_left} essai(s) restant(s))",
     "cps.pin_accepted": "Code CPS accepté.",
@@ -159,6 +162,7 @@ FR: dict[str, Entry] = {
     "cps.pin_no_card": "Aucune CPS dans le lecteur du pharmacien.",
     "cps.pin_no_answer": "La CPS n'a pas répondu : retirez-la, réinsérez-la, puis recommencez.",
     "cps.pin_failed": "La CPS n'a pas pu être lue. Réessayez.",
+    "cps.pin_card_refused": "Code CPS correct, mais cette carte ne peut pas ouvrir de DMP (voir la ligne CPS).",
     "cps.pin_wrong": "Code CPS incorrect : {tries_left} essai(s) restant(s).",
     # printer
     "printer.pdf_failed": "Le reçu PDF n'a pas pu être enregistré (dossier d'impression plein ou non accessible).",

@@ -87,3 +87,4 @@ class UiText(MessageEnum):
     ADMIN_PENDING = "admin.pending"
     ADMIN_LEDGER_UNREADABLE = "admin.ledger_unreadable"
     ADMIN_CPS_CHECKING = "admin.cps_checking"
+    ADMIN_CODE_CHECKING = "admin.code_checking"

@@ -127,6 +127,32 @@ def test_without_the_cps_pin_nothing_is_sent_and_the_patient_is_told(
     assert summary["ledger_entry"] is None  # nothing recorded, nothing owed
 
 
+@pytest.mark.parametrize(
+    "card",
+    [{"profession": "10"}, {"valid_until": "20251231"}],  # the profile keeps a section
+    ids=["a physician's CPS", "an expired CPS"],
+)
+def test_a_cps_that_may_not_open_dmps_is_refused_before_any_call(
+    site: Path, sandbox: SandboxServer, insert_card: InsertCard, tmp_path: Path,
+    card: dict[str, str],
+) -> None:  # fmt: skip
+    """Its PIN is right, but a physician's card (or an expired one) must not sign a
+    pharmacy's DMP opening (SA33): refused with the reason on the pharmacist's line, the
+    patient told the pharmacist's card is not ready, nothing sent, nothing recorded."""
+    insert_card({**CPS, **card}, slot=1)
+    insert_card(MARTIN, slot=0)
+    result = kiosk_run(site, plan(tmp_path, cps_pin=CPS["pin"]), tmp_path / "shots")
+    summary = json.loads(result.stdout)
+    assert summary["outcome"] == "error", result.stderr[-2000:]
+    assert summary["ledger_entry"] is None
+    assert sandbox.store.list() == []
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [e for e in events if e.get("event") == "dmp.call"] == []  # not even TD0.0
+    states = {e["state"] for e in events if e.get("event") == "cps.state"}
+    assert states & {"not_pharmacist", "expired"}
+    assert "ready" not in states
+
+
 def test_an_act_left_pending_by_a_crash_is_resolved_once_the_pin_is_typed(
     site: Path, sandbox: SandboxServer, insert_card: InsertCard, tmp_path: Path
 ) -> None:

@@ -5,9 +5,14 @@ checked before anything is sent."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+from kiosk.billing.chain import CONFIRMED
+from kiosk.billing.keys import load_or_create_keys
+from kiosk.billing.ledger import Ledger
+from kiosk.core.ledger_policy import LedgerPolicy, Opened, Opening, consent_record
 from kiosk.dmp.client import DmpSession
 from kiosk.dmp.models import CertifiedIdentity, Consent, Contact, DmpState, DmpStatus, Guardian
 from kiosk.dmp.service_errors import DmpInputError, DmpRejected
@@ -111,6 +116,61 @@ def test_a_closed_dmp_is_reactivated(sandboxes: Sandboxes, dmp_clients: DmpClien
     with pytest.raises(DmpRejected) as again:
         session.reactivate(identity, Consent(True))
     assert again.value.code == "Sender:DMP_NOT_CLOSED"
+
+
+def test_a_reactivation_keeps_the_choices_and_the_guardian(
+    sandboxes: Sandboxes, dmp_clients: DmpClients
+) -> None:
+    """TD1.2 carries what the patient chose on the consent screen and the legal
+    representative, and the service keeps them, as for TD1.1."""
+    server = sandboxes.start()
+    session = dmp_clients.session(server)
+    parent = adult(8)
+    child = session.certified_identity(child_of(parent))
+    server.store.seed([{"ins": child.ins, "status": "closed"}])
+    choices = Consent(True, bris_de_glace_allowed=False, centre15_allowed=True)
+
+    session.reactivate(child, choices, Guardian("MARTIN", "Jeanne", "mere"))
+
+    row = entry(server, child.ins)
+    assert row["status"] == "active"
+    assert (row["consent"], row["bris_de_glace_allowed"], row["centre15_allowed"]) == (
+        True,
+        False,
+        True,
+    )
+    assert row["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    assert (row["created_by_rpps"], row["structure_id"]) == (PHARMACIST_RPPS, server.structure_id)
+    assert session.status(child) == DmpStatus(DmpState.EXISTS, authorized=True)
+
+
+@pytest.mark.parametrize("centre15", [True, False])
+def test_the_ledger_policy_reactivates_with_the_guardian(
+    sandboxes: Sandboxes, dmp_clients: DmpClients, tmp_path: Path, centre15: bool
+) -> None:
+    """The kiosk's path (ledger policy, ledger file): a reactivation sends the guardian
+    and the choices too, and is recorded confirmed."""
+    server = sandboxes.start()
+    session = dmp_clients.session(server)
+    child = session.certified_identity(child_of(adult(9), "Lou"))
+    server.store.seed([{"ins": child.ins, "status": "closed"}])
+    consent = Consent(True, bris_de_glace_allowed=not centre15, centre15_allowed=centre15)
+    guardian = Guardian("MARTIN", "Paul", "pere")
+    record = consent_record(consent, False, "fr", PHARMACIST_RPPS)
+    with Ledger(tmp_path / "ledger.db", load_or_create_keys(tmp_path, "k")) as ledger:
+        policy = LedgerPolicy(lambda: ledger)
+
+        opened = policy.open_dmp(
+            session, PHARMACIST_RPPS, Opening(child, consent, record, guardian, reactivate=True)
+        )
+
+        assert opened.reactivated
+        assert opened == Opened(True, opened.created_at)
+        statuses = ledger.read(lambda conn: conn.execute("SELECT status FROM acts").fetchall())
+        assert statuses == [(CONFIRMED,)]
+    row = entry(server, child.ins)
+    assert row["guardian"] == {"last_name": "MARTIN", "first_name": "Paul", "role": "pere"}
+    assert (row["bris_de_glace_allowed"], row["centre15_allowed"]) == (not centre15, centre15)
 
 
 def test_a_dmp_opened_elsewhere_exists_but_is_not_ours(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.billing.consent_record import ConsentRecord
-from kiosk.billing.exports import CSV_HEADER, export_pdf
+from kiosk.billing.exports import CSV_HEADER, STATUS_FR, export_pdf
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger, Payment
 from tests.conftest import run_kiosk
@@ -102,20 +102,24 @@ def test_csv_opens_in_a_french_spreadsheet(book: Book, tmp_path: Path) -> None:
     result = export(book, "csv", out)
     assert result.returncode == 0, result.stderr
     raw = out.read_bytes()
-    assert raw.startswith(BOM + b"jour;mois;acte;statut;montant;rpps;doublon;id_acte\r\n")
+    assert raw.startswith(
+        BOM + b"jour;mois;acte;statut;code_statut;montant;rpps;doublon;id_acte\r\n"
+    )
     header, *rows = read_csv(out)
     assert tuple(header) == CSV_HEADER
     assert len(rows) == book.query("SELECT COUNT(*) FROM acts")[0][0] == 1249
-    for day, month, act, status, amount, rpps, duplicate, act_id in rows:
+    for day, month, act, status, code, amount, rpps, duplicate, act_id in rows:
         assert re.fullmatch(r"\d\d/\d\d/\d{4}", day)
-        assert month == day[3:]
+        assert month == f"{day[6:]}-{day[3:5]}"  # 2026-01
         assert re.fullmatch(r"\d+,\d\d", amount), amount
         assert (act, rpps, duplicate in ("oui", "non")) == ("DMP_OPEN", RPPS, True)
         assert re.fullmatch(r"[0-9a-f]{32}", act_id)
-        assert status in ("confirmed", "failed", "already_existed", "refused", "pending")
-    assert sum(int(r[4].replace(",", "")) for r in rows) == 124400
-    assert [r[3] for r in rows if r[6] == "oui"] == ["confirmed"]
-    assert rows[0][:5] == ["05/01/2026", "01/2026", "DMP_OPEN", "confirmed", "1,00"]
+        assert code in ("confirmed", "failed", "already_existed", "refused", "pending")
+        assert status == STATUS_FR[code]  # French words for the accountant
+    assert sum(int(r[5].replace(",", "")) for r in rows) == 124400
+    assert [r[4] for r in rows if r[7] == "oui"] == ["confirmed"]
+    assert rows[0][:6] == ["05/01/2026", "2026-01", "DMP_OPEN", "ouvert (rémunéré)",
+                           "confirmed", "1,00"]  # fmt: skip
 
 
 def test_csv_holds_no_patient_data(book: Book, tmp_path: Path) -> None:

@@ -362,10 +362,17 @@ def test_an_edited_checkpoint_head_fails(ledger: Path) -> None:
 
 
 def test_another_kiosks_public_key_fails(ledger: Path, tmp_path: Path) -> None:
+    """Not an altered entry: the key is not this ledger's, said apart (exit 3, not 2)."""
     other = tmp_path / "other-kiosk"
     load_or_create_keys(other, "kiosk-other")
-    message = verify_fails(ledger, "--public-key", str(other / PUBLIC_KEY_FILE))
-    assert "invalid signature" in message
+    result = run_kiosk(
+        "ledger", "verify", "--ledger", str(ledger), "--public-key", str(other / PUBLIC_KEY_FILE)
+    )
+    assert result.returncode == 3, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "the key is missing or not this ledger's" in line
+    assert "NOT intact" not in line
+    assert "altered" not in line
 
 
 def test_an_unreadable_public_key_is_a_clear_error(ledger: Path, tmp_path: Path) -> None:

@@ -112,10 +112,18 @@ def main(work: Path) -> None:
         corner[0].touch_up()
         result["opened"] = manager.current == ADMIN
         press_keys("1111")
+        result["checking_code"] = app.admin_screen().message  # the check runs on a thread
+        Clock.schedule_once(step2b, 0.6)
+
+    def step2b(_dt: float) -> None:
         screen = app.admin_screen()
         result["wrong_code"] = screen.message
         result["unlocked_with_wrong"] = bool(screen.unlocked)
         press_keys("2468")
+        Clock.schedule_once(step2c, 0.6)
+
+    def step2c(_dt: float) -> None:
+        screen = app.admin_screen()
         result["unlocked"] = bool(screen.unlocked)
         result["year_text"] = screen.year_text
         button("Importer les paiements").trigger_action(duration=0)

@@ -27,6 +27,7 @@ def test_admin_long_press_code_figures_import_export_cps_pin(tmp_path: Path, pcs
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["opened"] is True
     assert data["unlocked_with_wrong"] is False
+    assert data["checking_code"] == "Vérification du code…"  # scrypt runs off the UI thread
     assert "Code incorrect (2 essai(s))" in data["wrong_code"]
     assert data["unlocked"] is True
     assert "3 DMP ouvert(s)" in data["year_text"]

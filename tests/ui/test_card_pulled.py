@@ -80,3 +80,12 @@ def test_the_access_codes_are_on_paper_only(pulled: dict[str, Any]) -> None:
     for text in pulled["texts_seen"]:
         assert password not in text
         assert identifier not in text
+
+
+def test_a_journey_ended_behind_the_admin_leaves_nothing(pulled: dict[str, Any]) -> None:
+    """The wipe applies whatever screen is on top: with the admin open, the patient's
+    "choose who" screen behind it is emptied when the journey ends."""
+    behind = pulled["behind_admin"]
+    assert behind["leaks_while_shown"] > 0  # the check sees the names while they are shown
+    assert behind["leaks_behind"] == []
+    assert behind["leaks_after"] == []

@@ -696,6 +696,42 @@ def patient_card(**options: Any) -> Iterator[Any]:
 # --- scenario: the card pulled on every screen ------------------------------------------------
 
 
+def journey_ends_behind_the_admin(
+    stage: Stage, app: Any, insert: Callable[[], None], secrets: list[str]
+) -> dict[str, Any]:
+    """The pharmacist opens the admin while a patient is on "choose who"; the patient
+    leaves (card pulled) behind it: nothing of them may stay in any screen, shown or not."""
+    from kivy.uix.screenmanager import Screen
+
+    from kiosk.ui.screens.registry import ADMIN
+
+    def back_to_welcome() -> None:
+        deadline = time.monotonic() + 5
+        while app.journey.flow.screen is not f.Screen.WELCOME and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # the render trigger runs on the next frame
+
+    app.journey.dispatch(f.CardRemoved())  # the last journey's error screen ends
+    back_to_welcome()
+    with patient_card():
+        insert()
+        shown = stage.on_ui(lambda: leaks(app.manager, secrets))
+
+        def open_admin() -> None:
+            if not app.manager.has_screen(ADMIN):
+                app.manager.add_widget(Screen(name=ADMIN))  # stands for the admin on top
+            app.manager.current = ADMIN
+
+        stage.on_ui(open_admin)
+        app.journey.dispatch(f.CardRemoved())
+        back_to_welcome()
+        behind = stage.on_ui(lambda: leaks(app.manager, secrets))
+        stage.on_ui(app._leave_admin)
+        time.sleep(0.3)
+        after = stage.on_ui(lambda: leaks(app.manager, secrets))
+    return {"leaks_while_shown": len(shown), "leaks_behind": behind, "leaks_after": after}
+
+
 def scenario_pull(out: Path) -> dict[str, Any]:
     from kiosk.sim.autopilot import action_button, press, type_into
     from kiosk.sim.pcscd import ensure_pcscd
@@ -855,7 +891,9 @@ def scenario_pull(out: Path) -> dict[str, Any]:
                 insert(expect=s.READING)
                 pull(s.READING)
             kiosk.drain()
+            behind_admin = journey_ends_behind_the_admin(stage, app, insert, secrets)
             return {
+                "behind_admin": behind_admin,
                 "pulls": pulls,
                 "outcomes": kiosk.outcomes,
                 "dmps": kiosk.server.store.list(),

@@ -4,7 +4,9 @@ forgotten when the card goes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -169,3 +171,38 @@ def test_a_mute_card_is_asked_again_at_the_next_journey() -> None:
     assert session.status.state is CpsState.UNREADABLE
     card.mute = False
     assert session.practitioner() is not None
+
+
+class OtherCard(ScriptedCps):
+    """The same scripted CPS, holding another card (profession, validity)."""
+
+    def __init__(self, **changes: str) -> None:
+        super().__init__()
+        self.changes: dict[str, Any] = dict(changes)
+
+    def __call__(self, pin: str | None) -> CpsCard:
+        return replace(super().__call__(pin), **self.changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "state"),
+    [
+        ({"profession": "10", "cnop_section": ""}, CpsState.NOT_PHARMACIST),  # a physician
+        ({"valid_until": "20261130"}, CpsState.EXPIRED),  # the day before "today"
+        ({"valid_until": "2026-12"}, CpsState.EXPIRED),  # unreadable: not trusted
+        ({"cnop_section": "DA"}, CpsState.READY),  # a pharmacist adjoint
+        ({"valid_until": "20261201"}, CpsState.READY),  # valid through its last day
+    ],
+)
+def test_only_a_pharmacists_valid_card_opens_dmps(changes: dict[str, str], state: CpsState) -> None:
+    session = CpsSession(OtherCard(**changes), today=lambda: dt.date(2026, 12, 1))
+    session.inserted()
+    status, answer = session.enter_pin("1234")
+    assert status.state is state
+    assert (answer is PinEntry.ACCEPTED) is (state is CpsState.READY)
+    assert (session.practitioner() is not None) is (state is CpsState.READY)
+    if state is not CpsState.READY:
+        assert answer is PinEntry.CARD_REFUSED
+        line = render(status, "fr")
+        assert "Claire DUPONT" in line
+        assert "refusée" in line or "expirée" in line

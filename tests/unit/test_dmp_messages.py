@@ -91,10 +91,15 @@ def test_create_request_round_trip(consent: Consent, guardian: Guardian | None) 
     assert call == m.CreateCall(ins=INS, consent=consent, guardian=guardian)
 
 
-@pytest.mark.parametrize("consent", [True, False])
-def test_reactivate_request_round_trip(consent: bool) -> None:
-    body = wire(m.reactivate_request(IDENTITY, Consent(consent)))
-    assert m.read_reactivate_request(body) == (INS, consent)
+@pytest.mark.parametrize("guardian", [None, Guardian("MARTIN", "Jeanne", "mere")])
+@pytest.mark.parametrize(
+    "consent",
+    [Consent(True), Consent(False), Consent(True, False, True), Consent(True, True, False)],
+)
+def test_reactivate_request_round_trip(consent: Consent, guardian: Guardian | None) -> None:
+    """TD1.2 carries the choices and the representative, as TD1.1 does."""
+    body = wire(m.reactivate_request(IDENTITY, consent, guardian))
+    assert m.read_reactivate_request(body) == m.ReactivateCall(INS, consent, guardian)
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,7 @@ def test_series_of_nothing() -> None:
 @pytest.mark.parametrize(
     ("text", "safe"),
     [("DMP_OPEN", "DMP_OPEN"), ("=HYPERLINK(1)", "'=HYPERLINK(1)"), ("+33", "'+33"),
-     ("@SUM", "'@SUM"), ("", "")],
+     ("@SUM", "'@SUM"), ("-2+3", "'-2+3"), ("\tX", "'\tX"), ("\r=1", "'\r=1"), ("", "")],
 )  # fmt: skip
 def test_csv_cells_never_start_a_formula(text: str, safe: str) -> None:
     assert _cell(text) == safe

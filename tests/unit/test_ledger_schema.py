@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import Ledger
+from kiosk.billing.ledger import APPLICATION_ID, SCHEMA_VERSION, Ledger
 
 # What sqlite-utils 3.36 wrote (`sqlite_master`, whitespace folded), 2026-11.
 SQLITE_UTILS_SCHEMA = (
@@ -27,13 +27,21 @@ def columns(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_a_new_ledger_has_the_tables_an_older_kiosk_wrote(tmp_path: Path) -> None:
+    """The historical tables as they were, plus ``meta`` (the kiosk id, the secret's check
+    value) and the file-type marker in the SQLite header."""
     historical = sqlite3.connect(":memory:")
     for statement in SQLITE_UTILS_SCHEMA:
         historical.execute(statement)
     Ledger(tmp_path / "ledger.db", load_or_create_keys(tmp_path, "k")).close()
     ours = sqlite3.connect(tmp_path / "ledger.db")
     try:
-        assert columns(ours) == columns(historical)
+        tables = columns(ours)
+        meta = tables.pop("meta")
+        assert tables == columns(historical)
+        assert [(c[1], c[2], c[5]) for c in meta] == [("key", "TEXT", 1), ("value", "TEXT", 0)]
+        assert ours.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert ours.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert dict(ours.execute("SELECT key, value FROM meta"))["kiosk_id"] == "k"
         indexes = {
             r[0] for r in ours.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         }
@@ -51,3 +59,15 @@ def test_an_older_ledger_opens_unchanged(tmp_path: Path) -> None:
     old.close()
     with Ledger(path, load_or_create_keys(tmp_path, "k")) as book:
         assert book.verify().ok
+    upgraded = sqlite3.connect(path)
+    try:  # the historical tables untouched, the marker and ``meta`` added
+        tables = columns(upgraded)
+        del tables["meta"]
+        historical = sqlite3.connect(":memory:")
+        for statement in SQLITE_UTILS_SCHEMA:
+            historical.execute(statement)
+        assert tables == columns(historical)
+        assert upgraded.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        upgraded.close()

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kiosk.appliance.wiring import receipt_printer
 from kiosk.config import Config, KioskConfig, PrinterConfig
 from kiosk.dmp.models import WebAccess
 from kiosk.documents.content import TITLES, receipt_content
-from kiosk.documents.printing import PrintResult, Problem, ReceiptPrinter
+from kiosk.documents.printing import SPOOL_KEEP, PrintResult, Problem, ReceiptPrinter
 from kiosk.documents.render import Job, JobError
 from kiosk.documents.ticket import TicketLine, printable, ticket_lines
 from kiosk.ui.i18n import render
@@ -219,3 +223,65 @@ def test_renderer_that_cannot_start(tmp_path: Path, caplog: pytest.LogCaptureFix
     assert result.pdf is None
     assert shown(result) == "Le programme d'impression du reçu s'est arrêté de façon inattendue."
     assert "receipt renderer could not start" in caplog.text
+
+
+# -- the spool forgets the secrets (issue 12 item 13) -----------------------------------
+
+
+def secret_receipt(spool: Path, age: float) -> Path:
+    """A real receipt carrying ACCESS, spooled ``age`` seconds ago (kind = "none": the
+    PDF is the only copy, nobody deletes it once printed)."""
+    printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie", spool=str(spool)),
+                             purge_every=None)  # fmt: skip
+    result = printer.print_receipt("created", "fr", ACCESS)
+    printer.close()
+    assert result.pdf is not None
+    assert ACCESS.password in pdf_text(result.pdf)
+    then = time.time() - age
+    os.utime(result.pdf, (then, then))
+    return result.pdf
+
+
+def test_an_old_secret_receipt_is_purged_when_the_kiosk_starts(tmp_path: Path) -> None:
+    spool = tmp_path / "receipts"
+    young = secret_receipt(spool, 60)  # still waiting for the spooler
+    old = secret_receipt(spool, SPOOL_KEEP + 60)  # left by the kiosk's previous run
+    leftover = spool / f".{old.name}.part"  # a renderer died writing it
+    leftover.write_bytes(old.read_bytes())
+    os.utime(leftover, (time.time() - SPOOL_KEEP - 60,) * 2)
+    config = Config(kiosk=KioskConfig(pharmacy_name="Pharmacie", spool=str(spool)))
+
+    printer = receipt_printer(config)  # what DeviceKiosk builds at start-up
+    try:
+        assert not old.exists()
+        assert not leftover.exists()
+        assert young.exists()  # kept its quarter of an hour
+    finally:
+        printer.close()
+
+
+def test_the_timer_purges_an_old_secret_receipt_without_any_new_receipt(tmp_path: Path) -> None:
+    spool = tmp_path / "receipts"
+    spool.mkdir(mode=0o700)
+    timers_before = purge_timers()
+    printer = ReceiptPrinter.from_config(
+        Config(kiosk=KioskConfig(pharmacy_name="Pharmacie", spool=str(spool))), purge_every=0.05
+    )
+    try:
+        pdf = secret_receipt(spool, 60)  # printed while the kiosk runs
+        time.sleep(0.3)
+        assert pdf.exists()  # not before its time
+        then = time.time() - SPOOL_KEEP - 1  # its quarter of an hour is over
+        os.utime(pdf, (then, then))
+        deadline = time.monotonic() + 5
+        while pdf.exists():
+            assert time.monotonic() < deadline, "the timer did not purge the spool"
+            time.sleep(0.02)
+        assert list(spool.iterdir()) == []  # no receipt printed meanwhile
+    finally:
+        printer.close()
+    assert purge_timers() <= timers_before  # close stopped the printer's timer
+
+
+def purge_timers() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "spool-purge"}

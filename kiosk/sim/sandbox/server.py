@@ -1,10 +1,22 @@
 """The local DMP service: HTTPS with client-certificate check, VIHF check, SQLite state,
 and fault injection. A real server on loopback, used by the demo, the tests and training.
 
-Faults (``--fault OP=KIND``), OP in identity|status|create|reactivate|web_access:
+Faults (``--fault OP=KIND[@CALLS]``), OP in identity|status|create|reactivate|web_access:
 ``timeout`` (no answer until the client gives up), ``http500``, ``malformed`` (a 200
 that is not XML), ``reset`` (connection dropped, nothing done), ``commit_then_reset``
-(the operation is committed, then the connection is dropped: the uncertain outcome).
+(the operation is committed, then the connection is dropped: the uncertain outcome),
+``commit_then_timeout`` (committed, then no answer until the client gives up: a service
+too slow to answer in time), ``soap_fault`` (a SOAP fault ``Receiver:SERVICE_ERROR`` with
+HTTP 500, nothing done: the service itself failing).
+
+Without ``@CALLS`` every call of OP is hit. ``@CALLS`` picks which calls of OP, counted
+from 1 over the sandbox's life (each request that passed TLS and the VIHF check): ``@N``
+the Nth only, ``@N-`` the Nth and every later one, ``@N-M`` the Nth to the Mth. So
+``status=http500@2-`` lets the journey's TD0.2 through and hits the TD0.2 that resolves a
+lost TD1.1 answer (and its retry); ``create=commit_then_reset status=timeout@2`` is a
+creation whose answer is lost and whose resolution times out. One spec per operation.
+``SandboxServer.faults`` maps OP to ``KIND[@CALLS]`` and may be changed while the sandbox
+runs (the calls keep being counted).
 
 ``clock_offset`` (``--clock-offset SECONDS``) shifts the ``Date`` header of every answer,
 as a server whose clock is that far ahead of the kiosk's (negative: behind): what
@@ -24,7 +36,9 @@ import ssl
 import struct
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -47,7 +61,15 @@ from kiosk.sim.sandbox.store import SandboxStore, rpps_of
 
 log = logging.getLogger(__name__)
 
-FAULT_KINDS = ("timeout", "http500", "malformed", "reset", "commit_then_reset")
+FAULT_KINDS = (
+    "timeout",
+    "http500",
+    "malformed",
+    "reset",
+    "commit_then_reset",
+    "commit_then_timeout",
+    "soap_fault",
+)
 MAX_REQUEST = 256_000
 
 
@@ -55,16 +77,63 @@ class FaultSpecError(ValueError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """A fault and the calls of its operation it hits: ``first`` to ``last`` (None: every
+    call from ``first`` on), counted from 1."""
+
+    kind: str
+    first: int = 1
+    last: int | None = None
+
+    def hits(self, call: int) -> bool:
+        return self.first <= call and (self.last is None or call <= self.last)
+
+
+def _calls(text: str) -> tuple[int, int | None]:
+    """``N``, ``N-`` or ``N-M`` (1 <= N <= M) as (first, last); ValueError otherwise."""
+    first, dash, last = text.partition("-")
+    numbers = [first, last] if last else [first]
+    if not all(n.isascii() and n.isdigit() for n in numbers):
+        raise ValueError(text)
+    start = int(first)
+    end = int(last) if last else None if dash else start
+    if start < 1 or (end is not None and end < start):
+        raise ValueError(text)
+    return start, end
+
+
+def parse_fault(value: str) -> FaultSpec:
+    """``KIND``, ``KIND@N``, ``KIND@N-`` or ``KIND@N-M``."""
+    kind, at, calls = value.partition("@")
+    if kind not in FAULT_KINDS:
+        raise FaultSpecError(f"fault {value!r}: KIND in {'|'.join(FAULT_KINDS)}")
+    if not at:
+        return FaultSpec(kind)
+    try:
+        first, last = _calls(calls)
+    except ValueError:
+        raise FaultSpecError(f"fault {value!r}: @N, @N- or @N-M with 1 <= N <= M") from None
+    return FaultSpec(kind, first, last)
+
+
 def parse_faults(specs: list[str]) -> dict[str, str]:
+    """``OP=KIND[@CALLS]`` specs, checked, as the ``faults`` of :class:`SandboxServer`."""
     faults: dict[str, str] = {}
     for spec in specs:
-        op, sep, kind = spec.partition("=")
-        if not sep or op not in m.OPERATIONS or kind not in FAULT_KINDS:
+        op, sep, value = spec.partition("=")
+        try:
+            parse_fault(value if sep and op in m.OPERATIONS else "")  # "": refused too
+        except FaultSpecError:
             raise FaultSpecError(
-                f"--fault {spec!r}: expected OP=KIND with OP in {'|'.join(m.OPERATIONS)}"
-                f" and KIND in {'|'.join(FAULT_KINDS)}"
-            )
-        faults[op] = kind
+                f"--fault {spec!r}: expected OP=KIND[@N|@N-|@N-M] with OP in"
+                f" {'|'.join(m.OPERATIONS)}, KIND in {'|'.join(FAULT_KINDS)} and"
+                " 1 <= N <= M (the calls of OP it hits: the Nth, from the Nth on, the Nth to"
+                " the Mth)"
+            ) from None
+        if op in faults:
+            raise FaultSpecError(f"--fault {spec!r}: one fault per operation ({op} given twice)")
+        faults[op] = value
     return faults
 
 
@@ -140,11 +209,13 @@ class SandboxService:
         return m.created_response(m.CREATE, created_at)
 
     def reactivate(self, body: etree._Element, claims: VihfClaims) -> etree._Element:
-        ins, consent = m.read_reactivate_request(body)
-        self._resource(ins, claims)
-        if not consent:
+        call = m.read_reactivate_request(body)
+        ins = self._resource(call.ins, claims)
+        if not call.consent.consent:
             raise Refused("Sender:CONSENT_REQUIRED", "a DMP is reactivated only with consent")
-        reactivated_at = self.store.reactivate(ins)
+        reactivated_at = self.store.reactivate(
+            ins, rpps_of(claims.practitioner_id), claims.structure_id, call.consent, call.guardian
+        )
         if reactivated_at is None:
             raise Refused("Sender:DMP_NOT_CLOSED", "there is no closed DMP for this patient")
         return m.created_response(m.REACTIVATE, reactivated_at)
@@ -258,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(
         self, t: m.Transaction, body: etree._Element, claims: VihfClaims, relates_to: str
     ) -> None:
-        fault = self.server.faults.get(t.operation)
+        fault = self.server.fault_for(t.operation)
         if fault == "timeout":
             self.server.stopping.wait(self.server.fault_delay)
             self._reset()
@@ -272,8 +343,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "malformed":
             self._send(200, b"<soap:Envelope><broken")
             return
+        if fault == "soap_fault":
+            broken = Fault("Receiver:SERVICE_ERROR", "the service could not process the request")
+            self._send(500, build_fault(broken, relates_to))
+            return
         answer = self.server.service.handle(t, body, claims)
-        if fault == "commit_then_reset":
+        if fault == "commit_then_timeout":
+            self.server.stopping.wait(self.server.fault_delay)
+        if fault in ("commit_then_reset", "commit_then_timeout"):
             self._reset()
             return
         data, _ = build_envelope(t.action + "Response", "", answer, relates_to=relates_to)
@@ -298,7 +375,11 @@ class SandboxServer(ThreadingHTTPServer):
         self.store = SandboxStore(data_dir / "sandbox.db")
         self.service = SandboxService(self.store)
         self.replay = ReplayCache()
-        self.faults = faults or {}
+        self.faults = faults or {}  # OP -> KIND[@CALLS]
+        for value in self.faults.values():
+            parse_fault(value)
+        self._calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
         self.fault_delay = fault_delay
         self.stopping = threading.Event()
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(self.pki.ca))
@@ -306,6 +387,17 @@ class SandboxServer(ThreadingHTTPServer):
         self.tls.minimum_version = ssl.TLSVersion.TLSv1_2
         self.tls.load_cert_chain(str(self.pki.server), str(self.pki.server_key))
         super().__init__((host, port), _Handler)
+
+    def fault_for(self, operation: str) -> str | None:
+        """Count this call of ``operation``; the fault kind that hits it, if any."""
+        with self._calls_lock:
+            self._calls[operation] += 1
+            call = self._calls[operation]
+        value = self.faults.get(operation)
+        if value is None:
+            return None
+        spec = parse_fault(value)
+        return spec.kind if spec.hits(call) else None
 
     @property
     def url(self) -> str:

@@ -91,11 +91,24 @@ class SandboxStore:
             )  # fmt: skip
         return created_at if cursor.rowcount == 1 else None
 
-    def reactivate(self, ins: str) -> str | None:
+    def reactivate(
+        self, ins: str, rpps: str, structure_id: str, consent: Consent, guardian: Guardian | None
+    ) -> str | None:
+        """The reactivation time, or None when no closed DMP exists for ``ins``. The choices
+        and the representative are the new consent's, as for a creation; the structure
+        that reactivated it is now the one authorized on it [A], so a lost answer is
+        resolved by TD0.2 as this structure's reactivation."""
         with self._lock:
             cursor = self._db.execute(
-                "UPDATE dmps SET status = 'active' WHERE ins = ? AND status = 'closed'", (ins,)
-            )
+                "UPDATE dmps SET status = 'active', created_by_rpps = ?, structure_id = ?,"
+                " consent = ?, bris_de_glace_allowed = ?, centre15_allowed = ?, guardian = ?"
+                " WHERE ins = ? AND status = 'closed'",
+                (
+                    rpps, structure_id, consent.consent, consent.bris_de_glace_allowed,
+                    consent.centre15_allowed,
+                    json.dumps(asdict(guardian), ensure_ascii=False) if guardian else None, ins,
+                ),
+            )  # fmt: skip
         return utc_now() if cursor.rowcount == 1 else None
 
     def set_web_access(self, ins: str) -> bool:
