@@ -71,6 +71,51 @@ def export_csv(
     return count
 
 
+def export_xlsx(
+    conn: sqlite3.Connection, out: Path, start: dt.date | None, end: dt.date | None
+) -> int:
+    """The CSV's lines as a workbook (openpyxl) that opens right in any spreadsheet with
+    its defaults: dates as dates, amounts as numbers in euros, identifiers (RPPS, act id)
+    as text, and no cell a formula (openpyxl writes a string starting with "=" as one,
+    so text cells are marked as strings)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+
+    low, high = _bounds(start, end)
+    rows = conn.execute(
+        "SELECT day, act_code, status, amount_cents, rpps, duplicate_of, act_id FROM acts"
+        " WHERE day BETWEEN ? AND ? ORDER BY day, opened_utc, act_id",
+        (low, high),
+    )
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Registre DMP"
+    sheet.append(list(CSV_HEADER))
+    count = 0
+    for day, act_code, status, cents, rpps, duplicate_of, act_id in rows:
+        texts = (
+            day[:7], act_code, STATUS_FR.get(status, status), status, rpps,
+            "oui" if duplicate_of else "non", act_id,
+        )  # fmt: skip
+        sheet.append([dt.date.fromisoformat(day), *texts[:4], cents / 100, *texts[4:]])
+        row = sheet.max_row
+        sheet.cell(row, 1).number_format = "DD/MM/YYYY"
+        sheet.cell(row, 6).number_format = '#,##0.00 "€"'
+        for column in (2, 3, 4, 5, 7, 8, 9):
+            cell = sheet.cell(row, column)
+            cell.data_type, cell.number_format = TYPE_STRING, "@"  # text, never a formula
+        count += 1
+    for letter, width in zip("ABCDEFGHI", (12, 9, 14, 22, 16, 11, 14, 8, 34), strict=True):
+        sheet.column_dimensions[letter].width = width
+    part = out.with_name(out.name + ".part")  # a failed export leaves no half file
+    try:
+        book.save(part)
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+    return count
+
+
 def export_pdf(
     conn: sqlite3.Connection,
     out: Path,

@@ -222,24 +222,27 @@ def import_payments(
 
 @ledger_app.command("export")
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="csv or pdf.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or pdf.")],
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
     ledger: LedgerOption = None,
     from_: FromOption = None,
     to: ToOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """CSV for a French spreadsheet, or a one-page PDF summary for the accountant."""
+    """CSV for a French spreadsheet, a workbook (xlsx), or a one-page PDF summary for the
+    accountant."""
     from kiosk.billing import exports
 
-    if fmt not in ("csv", "pdf"):
-        fail(f"--format: expected csv or pdf, got {fmt!r}")
+    if fmt not in ("csv", "xlsx", "pdf"):
+        fail(f"--format: expected csv, xlsx or pdf, got {fmt!r}")
     path, _ = _path(ledger, config)
     start, end = _day(from_, "--from"), _day(to, "--to")
 
     def write(conn: sqlite3.Connection) -> None:
         if fmt == "csv":
             exports.export_csv(conn, out, start, end)
+        elif fmt == "xlsx":
+            exports.export_xlsx(conn, out, start, end)
         else:
             exports.export_pdf(conn, out, start, end, path.parent)
 

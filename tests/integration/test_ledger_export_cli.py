@@ -213,7 +213,7 @@ def test_unknown_format_is_a_one_line_error(book: Book, tmp_path: Path) -> None:
     result = export(book, "xml", out)
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0
-    assert "csv or pdf" in result.stderr
+    assert "csv, xlsx or pdf" in result.stderr
     assert not out.exists()
 
 
@@ -229,3 +229,33 @@ def test_damaged_ledger_is_a_one_line_error(tmp_path: Path) -> None:
     assert "cannot read the ledger" in result.stderr
     assert not out.exists()
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_xlsx_opens_right_with_dates_numbers_and_text(book: Book, tmp_path: Path) -> None:
+    """What LibreOffice or Excel show with their defaults: a date cell, a number in euros,
+    the RPPS and the act id as text (an 11-digit number would turn into 1,00012E+10)."""
+    from openpyxl import load_workbook
+
+    out = tmp_path / "registre.xlsx"
+    result = export(book, "xlsx", out)
+    assert result.returncode == 0, result.stderr
+    sheet = load_workbook(out).active
+    header, first, *rest = list(sheet.iter_rows())
+    assert tuple(cell.value for cell in header) == CSV_HEADER
+    assert len(rest) + 1 == 1249
+    day, month, act, status, code, amount, rpps, duplicate, act_id = first
+    assert day.is_date
+    assert day.value.date() == dt.date(2026, 1, 5)
+    assert day.number_format == "DD/MM/YYYY"
+    assert (month.value, act.value, status.value, code.value) == (
+        "2026-01",
+        "DMP_OPEN",
+        "ouvert (rémunéré)",
+        "confirmed",
+    )
+    assert amount.value == 1.0
+    assert "€" in amount.number_format
+    assert (rpps.value, rpps.data_type, rpps.number_format) == (RPPS, "s", "@")
+    assert duplicate.value == "non"
+    assert act_id.data_type == "s"
+    assert sum(round(row[5].value * 100) for row in [first, *rest]) == 124400

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -112,3 +115,26 @@ def test_series_of_nothing() -> None:
 )  # fmt: skip
 def test_csv_cells_never_start_a_formula(text: str, safe: str) -> None:
     assert _cell(text) == safe
+
+
+def test_the_workbook_never_holds_a_formula(tmp_path: Path) -> None:
+    """Text that looks like a formula (a crafted RPPS or act code) stays text in the xlsx."""
+    from openpyxl import load_workbook
+
+    from kiosk.billing.exports import export_xlsx
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE acts (day, act_code, status, amount_cents, rpps, duplicate_of, act_id,"
+        " opened_utc)"
+    )
+    conn.execute(
+        "INSERT INTO acts VALUES ('2026-12-01', '=HYPERLINK(\"http://x\")', 'confirmed', 100,"
+        " '=1+1', '', '@SUM(A1)', '2026-12-01T09:00:00Z')"
+    )
+    out = tmp_path / "x.xlsx"
+    assert export_xlsx(conn, out, None, None) == 1
+    (row,) = load_workbook(out).active.iter_rows(min_row=2)
+    assert [cell.data_type for cell in row if isinstance(cell.value, str)] == ["s"] * 7
+    assert row[2].value == '=HYPERLINK("http://x")'
+    assert row[6].value == "=1+1"
