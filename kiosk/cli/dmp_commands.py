@@ -3,9 +3,12 @@ sandbox commands, ``kiosk dmp sandbox|list``, are in :mod:`kiosk.cli.sim_command
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -141,6 +144,21 @@ def create(
         typer.echo(f"DMP {answer['outcome']}")
 
 
+def _only_a_sandbox(config: Config) -> None:
+    """A diagnosis, not a second kiosk: it opens DMPs only on a sandbox on this machine
+    (a patient's DMP is opened at the kiosk, with its consent screen and attestation)."""
+    host = urlsplit(config.dmp.endpoint).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        fail(
+            f"kiosk dmp create opens DMPs only on a loopback sandbox, not {host or '?'}:"
+            " a patient's DMP is opened at the kiosk"
+        )
+
+
 def _open(
     config: Config,
     inputs: tuple[Path | None, int, Path | None, str | None],
@@ -150,14 +168,22 @@ def _open(
 ) -> dict[str, Any]:
     """TD0.0, TD0.2, then the ledger policy's opening (TD1.1 or TD1.2), then TD1.5a."""
     from kiosk.appliance.wiring import open_ledger
+    from kiosk.core.cps_session import refusal
+    from kiosk.core.flow import is_minor
     from kiosk.core.lazy import Lazy
     from kiosk.core.ledger_policy import LedgerDown, LedgerPolicy, Opening, consent_record
     from kiosk.dmp.client_factory import client_from_config
     from kiosk.dmp.models import DmpState
     from kiosk.dmp.traits import practitioner_from_cps
 
-    client = client_from_config(config.dmp)
+    _only_a_sandbox(config)
     traits, cps = _inputs(*inputs)
+    if guardian is None and is_minor(traits.birth_date, dt.date.today()):
+        fail("a minor's DMP is opened only through a legal representative: pass --guardian")
+    refused = refusal(cps, dt.date.today())
+    if refused is not None:
+        fail(f"the CPS may not open a DMP ({refused.value}): no DMP call was made")
+    client = client_from_config(config.dmp)
     session = client.session(practitioner_from_cps(cps))
     identity = session.certified_identity(traits)
     state = session.status(identity).state

@@ -166,11 +166,8 @@ class CpsSession:
         expired one, must not sign a pharmacy's DMP openings (checked before any call)."""
         holder = f"{card.first_name} {card.last_name}"
         tries = card.pin_tries_left or CPS_PIN_MAX_TRIES
-        if card.profession != PHARMACIST:
-            return CpsStatus(CpsState.NOT_PHARMACIST, tries, holder, card.rpps)
-        if _valid_until(card.valid_until) < self._today():
-            return CpsStatus(CpsState.EXPIRED, tries, holder, card.rpps)
-        return CpsStatus(CpsState.READY, tries, holder, card.rpps)
+        state = refusal(card, self._today()) or CpsState.READY
+        return CpsStatus(state, tries, holder, card.rpps)
 
     # -- the pharmacist -------------------------------------------------------------------
 
@@ -216,6 +213,16 @@ class CpsSession:
     def rpps(self) -> str:
         with self._lock:
             return self._card.rpps if self._card is not None else ""
+
+
+def refusal(card: CpsCard, today: dt.date) -> CpsState | None:
+    """Why this card may not open a pharmacy's DMP, or None: another profession than
+    pharmacist (any CNOP section, adjoints included), or past its validity."""
+    if card.profession != PHARMACIST:
+        return CpsState.NOT_PHARMACIST
+    if _valid_until(card.valid_until) < today:
+        return CpsState.EXPIRED
+    return None
 
 
 def _valid_until(text: str) -> dt.date:

@@ -52,14 +52,16 @@ def test_status_create_list_through_the_cli(sandbox: Path) -> None:
     assert "ins" not in first.stdout  # the INS is not printed by a diagnosis command
 
     created = dmp("create", "--beneficiary", "2", "--consent", "--no-centre15",
-                  "--email", "leo@example.fr", data=sandbox)  # fmt: skip
+                  "--email", "leo@example.fr", "--guardian", "MARTIN:Jeanne:mere",
+                  data=sandbox)  # fmt: skip
     assert created.returncode == 0, created.stderr
     answer = json.loads(created.stdout)
     assert answer["outcome"] == "created"
     assert answer["web_access_identifier"].startswith("P")
     assert "password" not in created.stdout
 
-    again = dmp("create", "--beneficiary", "2", "--consent", data=sandbox)
+    again = dmp("create", "--beneficiary", "2", "--consent", "--guardian",
+                "MARTIN:Jeanne:mere", data=sandbox)  # fmt: skip
     assert json.loads(again.stdout)["outcome"] == "already_exists"
 
     listed = run_kiosk("dmp", "list", "--data", str(sandbox), "--json")
@@ -117,3 +119,31 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:
     result = run_kiosk("dmp", "status", "--config", str(config), "--profile", MARTIN,
                        "--cps-profile", CPS)  # fmt: skip
     assert "[dmp] ca is not set" in result.stderr
+
+
+def test_create_applies_the_kiosks_rules_or_sends_nothing(sandbox: Path, tmp_path: Path) -> None:
+    """A diagnosis, not a second kiosk: a minor without a representative, a CPS that is not
+    a pharmacist's, or an endpoint that is not a sandbox on this machine: refused in one
+    line before any DMP call, and nothing recorded."""
+    minor = dmp("create", "--beneficiary", "4", "--consent", data=sandbox)
+    assert minor.returncode != 0
+    assert "legal representative" in minor.stderr
+    physician = tmp_path / "cps-physician.json"
+    physician.write_text(json.dumps({**json.loads(Path(CPS).read_text()), "profession": "10"}))
+    result = run_kiosk(
+        "dmp", "create", "--beneficiary", "0", "--consent", "--config",
+        str(sandbox / CLIENT_CONFIG), "--profile", MARTIN, "--cps-profile", str(physician),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "not_pharmacist" in result.stderr
+    remote = tmp_path / "remote.toml"
+    remote.write_text((sandbox / CLIENT_CONFIG).read_text().replace("127.0.0.1", "dmp.example.fr"))
+    far = run_kiosk("dmp", "create", "--beneficiary", "0", "--consent", "--config",
+                    str(remote), "--profile", MARTIN, "--cps-profile", CPS)  # fmt: skip
+    assert far.returncode != 0
+    assert "only on a loopback sandbox, not dmp.example.fr" in far.stderr
+    for refused in (minor, result, far):
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    listed = json.loads(run_kiosk("dmp", "list", "--data", str(sandbox), "--json").stdout)
+    assert all(d["status"] == "closed" for d in listed["dmps"])  # only the seeded one
+    assert not (sandbox / "ledger.db").exists()  # nothing recorded: nothing was tried
