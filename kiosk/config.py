@@ -9,6 +9,7 @@ of the product adds its own section here.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import math
 import os
 import socket
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from kiosk.config_schema import PATH, one_of, parse, rule
 
@@ -184,6 +186,16 @@ class Config:
     kiosk: KioskConfig = field(default_factory=KioskConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     source: str = "(defaults)"  # the file read; set by the loader, not a key
+
+
+def loopback_host(url: str) -> tuple[str, bool]:
+    """The URL's host, and whether it is this machine (``localhost`` or a loopback IP):
+    where only a sandbox may answer."""
+    host = urlsplit(url).hostname or ""
+    try:
+        return host, host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host, False
 
 
 def parse_config(

@@ -4,16 +4,14 @@ sandbox commands, ``kiosk dmp sandbox|list``, are in :mod:`kiosk.cli.sim_command
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 
 from kiosk.cli.options import ConfigOption, JsonOption, emit_json, fail
-from kiosk.config import Config, ConfigError, load_config
+from kiosk.config import Config, ConfigError, load_config, loopback_host
 from kiosk.dmp.models import Consent, Contact, Guardian, PatientTraits
 from kiosk.dmp.service_errors import DmpError
 from kiosk.hardware.card_errors import CardError
@@ -147,11 +145,7 @@ def create(
 def _only_a_sandbox(config: Config) -> None:
     """A diagnosis, not a second kiosk: it opens DMPs only on a sandbox on this machine
     (a patient's DMP is opened at the kiosk, with its consent screen and attestation)."""
-    host = urlsplit(config.dmp.endpoint).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
+    host, loopback = loopback_host(config.dmp.endpoint)
     if not loopback:
         fail(
             f"kiosk dmp create opens DMPs only on a loopback sandbox, not {host or '?'}:"

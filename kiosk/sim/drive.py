@@ -4,16 +4,14 @@ plan, then a JSON summary. Refused unless the config's DMP endpoint is a loopbac
 
 from __future__ import annotations
 
-import ipaddress
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from kiosk.appliance.device import DeviceKiosk, RunOptions
 from kiosk.appliance.observer import KioskObserver
-from kiosk.config import Config
+from kiosk.config import Config, loopback_host
 from kiosk.sim.plan import AutopilotError, Plan
 from kiosk.sim.sandbox.pki import TEST_CA_NAME
 
@@ -25,11 +23,7 @@ Watchers = Callable[[DeviceKiosk], Iterable[KioskObserver]]
 def check_drivable(config: Config) -> None:
     """A plan drives only a kiosk whose DMP is our sandbox on this machine: the endpoint
     is a loopback address and the CA it trusts is the sandbox's test CA."""
-    host = urlsplit(config.dmp.endpoint).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
+    host, loopback = loopback_host(config.dmp.endpoint)
     if not loopback:
         raise AutopilotError(
             f"--autopilot drives only a kiosk whose [dmp] endpoint is a loopback sandbox, "

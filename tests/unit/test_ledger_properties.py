@@ -326,7 +326,11 @@ class LedgerMachine(RuleBasedStateMachine):
             a.ins for a in self.acts.values() if (a.code, a.status) == (DMP_OPEN, CONFIRMED)
         }
         assert whole["openings"] == len(confirmed)
-        assert whole["amount_due_cents"] == self.expected(FIRST_DAY, LAST_DAY)["amount_due_cents"]
+        # the whole ledger: an act at 23:00 UTC on 31 December is on 1 January in Paris,
+        # past LAST_DAY (hypothesis found it)
+        assert (
+            whole["amount_due_cents"] == self.expected(dt.date.min, dt.date.max)["amount_due_cents"]
+        )
 
     @invariant()
     def never_paid_twice(self) -> None:
