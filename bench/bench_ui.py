@@ -476,24 +476,6 @@ def phase_medians(children: list[Child]) -> dict[str, Any]:
     return out
 
 
-def panel_display() -> tuple[subprocess.Popen[bytes], str]:
-    """A second Xvfb the size of the kiosk's 7-inch panel, 800x480, for ``kiosk run``
-    full screen."""
-    from kiosk.sim.xvfb import X_SOCKETS, free_display
-
-    number = free_display()
-    xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "800x480x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while not (X_SOCKETS / f"X{number}").exists():
-        if xvfb.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the panel's Xvfb did not start")
-        time.sleep(0.05)
-    return xvfb, f":{number}"
-
-
 def kiosk_run_command_ready(config: Path, display: str) -> float:
     """``python -m kiosk.cli run --config CFG`` itself, uninstrumented, as systemd starts
     it (full screen on an 800x480 display): Popen to READY=1 on our notify socket."""
@@ -521,8 +503,9 @@ def kiosk_run_command_ready(config: Path, display: str) -> float:
 
 def bench_cold_start(runs: int, config: Path) -> tuple[dict[str, Any], list[float]]:
     from kiosk.sim.notify_socket import NotifySocket
+    from kiosk.sim.xvfb import start_xvfb
 
-    panel, display = panel_display()
+    panel, display = start_xvfb("800x480x24")  # the 7-inch panel, for `kiosk run` full screen
     ours, floor, ours_wall, floor_wall, floor_rss, ready = [], [], [], [], [], []
     notified: list[float] = []
     command: list[float] = []

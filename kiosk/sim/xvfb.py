@@ -29,10 +29,8 @@ def free_display() -> int:
 NOTIFY_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 
 
-def ensure_display(size: str = "1280x800x24") -> subprocess.Popen[bytes] | None:
-    """Use $DISPLAY when set; otherwise start Xvfb, set $DISPLAY, return the process."""
-    if os.environ.get("DISPLAY"):
-        return None
+def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
+    """A new Xvfb on a free display number; the process and its ``:N``."""
     binary = shutil.which("Xvfb")
     if binary is None:
         raise NoDisplay("no display and no Xvfb (apt-get install xvfb)")
@@ -50,5 +48,13 @@ def ensure_display(size: str = "1280x800x24") -> subprocess.Popen[bytes] | None:
             process.kill()
             raise NoDisplay(f"Xvfb :{number} did not start")
         time.sleep(0.05)
-    os.environ["DISPLAY"] = f":{number}"
+    return process, f":{number}"
+
+
+def ensure_display(size: str = "1280x800x24") -> subprocess.Popen[bytes] | None:
+    """Use $DISPLAY when set; otherwise start Xvfb, set $DISPLAY, return the process."""
+    if os.environ.get("DISPLAY"):
+        return None
+    process, display = start_xvfb(size)
+    os.environ["DISPLAY"] = display
     return process

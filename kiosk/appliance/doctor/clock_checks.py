@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 from kiosk.appliance.doctor.report import Check, Name, ok, warn
 from kiosk.appliance.doctor.report import fail as failed
+from kiosk.appliance.doctor.service_checks import SYSTEMD_RUNNING
 
 WARN_SECONDS = 10.0
 FAIL_SECONDS = 60.0
-SYSTEMD_RUNNING = Path("/run/systemd/system")
 NTP_FIX = (
     "enable NTP: `timedatectl set-ntp true` (systemd-timesyncd), let UDP 123 out, and check"
     " `timedatectl timesync-status`"

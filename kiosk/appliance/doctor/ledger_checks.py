@@ -19,12 +19,11 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.appliance.doctor.report import Check, Name, Run, fail, ok, skipped, warn
 from kiosk.billing.chain import PENDING, UNCERTAIN
-from kiosk.billing.keys import PUBLIC_KEY_FILE, SECRET_FILE, SIGNING_KEY_FILE, load_public_key
+from kiosk.billing.keys import PUBLIC_KEY_FILE, SECRET_FILE, SIGNING_KEY_FILE, public_key_beside
 from kiosk.billing.ledger import unresolved_acts, verify_file
 
 NAMES = (Name.LEDGER, Name.LEDGER_UNRESOLVED)
@@ -51,7 +50,9 @@ def probe(run: Run) -> list[Check]:
             ok(Name.LEDGER_UNRESOLVED, "no ledger yet: no act waiting"),
         ]
     try:
-        public = _public_key(state)
+        public = public_key_beside(state)
+        if public is None:  # present a moment ago (checked above)
+            raise FileNotFoundError(f"no {SIGNING_KEY_FILE}")
     except (OSError, ValueError, TypeError) as exc:
         why = f"{state}: the ledger's signing key cannot be read ({exc})"
         return [
@@ -94,16 +95,6 @@ def read_only(path: Path) -> sqlite3.Connection:
     wal = path.with_name(path.name + "-wal")
     mode = "mode=ro" if wal.exists() else "immutable=1"
     return sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True, timeout=2)
-
-
-def _public_key(state: Path) -> Ed25519PublicKey:
-    public = state / PUBLIC_KEY_FILE
-    if public.is_file():
-        return load_public_key(public)
-    key = serialization.load_pem_private_key((state / SIGNING_KEY_FILE).read_bytes(), None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise TypeError(f"{SIGNING_KEY_FILE} is not an Ed25519 key")
-    return key.public_key()
 
 
 def _utc(text: str) -> dt.datetime:
