@@ -70,7 +70,11 @@ class DeviceKiosk:
         self.notifier = ServiceNotifier()
         self._times: dict[str, float] = {"built": time.monotonic()}
         self.observers: list[KioskObserver] = []
-        self.cps = pcsc_cps_session(wiring.reader_overrides(config), self._cps_changed)
+        self.cps = pcsc_cps_session(
+            wiring.reader_overrides(config),
+            self._cps_changed,
+            structure_id=config.dmp.structure_id,
+        )
         state_dir = Path(config.ledger.path).parent
         code = hashed_code_checker(config.kiosk.pharmacist_code_hash, state_dir)
         gate = CodeGate(code, state_dir)

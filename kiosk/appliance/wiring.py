@@ -14,7 +14,9 @@ from kiosk.hardware.cards import VitaleCard
 from kiosk.hardware.roles import Role
 
 if TYPE_CHECKING:
+    from kiosk.billing.keys import KioskKeys
     from kiosk.billing.ledger import Ledger
+    from kiosk.billing.vihf_trace import VihfTraceLog
     from kiosk.dmp.client import DmpClient
     from kiosk.documents.printing import ReceiptPrinter
 
@@ -32,23 +34,48 @@ def open_ledger(config: Config) -> Ledger:
     keys it lacks; afterwards the keys must be there and be the ledger's own (else
     :class:`~kiosk.billing.keys.MissingKeys` or ``KeysNotThisLedgers``, nothing written),
     and a file that is not a Borne DMP ledger is refused as it is (``NotALedger``)."""
+    from kiosk.billing.ledger import Ledger
+
+    return Ledger(Path(config.ledger.path), ledger_keys(config), create=True, check_keys=True)
+
+
+def ledger_keys(config: Config) -> KioskKeys:
+    """The ledger's keys: made at the kiosk's first start (no ledger file yet), loaded
+    afterwards (:class:`~kiosk.billing.keys.MissingKeys` when they are not there)."""
     from kiosk.billing.keys import load_keys, load_or_create_keys
-    from kiosk.billing.ledger import FileKind, Ledger, identify
+    from kiosk.billing.ledger import FileKind, identify
 
     path = Path(config.ledger.path)
     kiosk_id = config.ledger.kiosk_name()
-    found = identify(path)
-    if found.kind is FileKind.ABSENT:
-        keys = load_or_create_keys(path.parent, kiosk_id)
-    else:  # an empty file too: a first start cut short after creating it, keys first
-        keys = load_keys(path.parent, kiosk_id)
-    return Ledger(path, keys, create=True, check_keys=True)
+    if identify(path).kind is FileKind.ABSENT:
+        return load_or_create_keys(path.parent, kiosk_id)
+    # an empty file too: a first start cut short after creating it, keys first
+    return load_keys(path.parent, kiosk_id)
+
+
+def vihf_trace(config: Config, make_keys: bool = True) -> VihfTraceLog:
+    """Where every VIHF sent is kept [EX_AIR-070]: the trace beside the config's ledger,
+    its patients under the ledger's own pseudonymous key (keys loaded at the first call
+    about a patient). ``make_keys``: as the kiosk's first start, make the ledger's keys
+    when there is no ledger yet; else (a diagnosis) a row without them has no patient key."""
+    from kiosk.billing.keys import load_keys
+    from kiosk.billing.vihf_trace import VihfTraceLog, trace_path
+    from kiosk.core.lazy import Lazy
+
+    state = Path(config.ledger.path).parent
+    keys = Lazy(
+        (lambda: ledger_keys(config))
+        if make_keys
+        else (lambda: load_keys(state, config.ledger.kiosk_name()))
+    )
+    return VihfTraceLog(trace_path(Path(config.ledger.path)), lambda ins: keys().patient_key(ins))
 
 
 def dmp_client(config: Config) -> DmpClient:
+    """The kiosk's DMP client, every VIHF it sends traced beside the ledger."""
     from kiosk.dmp.client_factory import client_from_config
 
-    return client_from_config(config.dmp)
+    return client_from_config(config.dmp, on_vihf=vihf_trace(config))
 
 
 def patient_reader(config: Config) -> Callable[[], VitaleCard]:

@@ -4,6 +4,9 @@ the accountant's PDF. Pure: no ledger, no I/O."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")  # fmt: skip
@@ -33,6 +36,17 @@ def euros(cents: int, symbol: str = "€") -> str:
 def french_date(iso_day: str) -> str:
     """``"2026-11-05"`` → ``"05/11/2026"``."""
     return dt.date.fromisoformat(iso_day).strftime("%d/%m/%Y")
+
+
+def long_date(day: dt.date) -> str:
+    """``2026-12-01`` → ``"1er décembre 2026"``, ``2026-12-05`` → ``"5 décembre 2026"``."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def paris_moment(moment: dt.datetime) -> str:
+    """An aware moment at Paris's wall-clock time: ``"1er décembre 2026 à 09:05"``."""
+    local = moment.astimezone(PARIS)
+    return f"{long_date(local.date())} à {local:%H:%M}"
 
 
 def month_label(key: str) -> str:

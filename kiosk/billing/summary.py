@@ -1,17 +1,22 @@
-"""What the accountant's one-page summary holds, read from the ledger: the period's totals,
-openings per month (per year beyond three years), the reconciliation with the payments,
-and the ledger's verification status (drawn by :mod:`kiosk.billing.summary_pdf`)."""
+"""What the accountant's one-page summary holds, read from the ledger: first whether the
+ledger verifies, then (only if it does) the period's totals, openings per month (per year
+beyond three years) and, apart, the whole register's payments and their reconciliation
+(drawn by :mod:`kiosk.billing.summary_pdf`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from kiosk.billing.chain import COLUMNS, verify_chain
 from kiosk.billing.french import french_date
-from kiosk.billing.keys import PUBLIC_KEY_FILE, load_public_key
+from kiosk.billing.keys import public_key_beside
 from kiosk.billing.ledger import LedgerVerdict, verify_file
 from kiosk.billing.payments import PeriodBalance
 from kiosk.billing.reports import reconciliation, report
@@ -53,40 +58,135 @@ def series(by_month: list[dict[str, Any]], limit: int = MAX_MONTHS) -> tuple[lis
     return [Bar(year, n, cents) for year, (n, cents) in years.items()], True
 
 
+class Check(enum.Enum):
+    """What ``verify`` found, as a kind (the PDF words each kind in French; the ledger's
+    own messages are English sentences and never reach the page)."""
+
+    INTACT = "intact"  # chain, derived tables and every checkpoint under this kiosk's key
+    NO_KEY = "no_key"  # chain and tables hold; no public key beside: signatures unchecked
+    KEY_UNREADABLE = "key_unreadable"  # a key file is there but is not a key
+    KEY_MISMATCH = "key_mismatch"  # chain holds, checkpoints signed by another key
+    BROKEN = "broken"  # the hash chain breaks at ``bad_seq`` (changed, removed, moved)
+    TABLES = "tables"  # the derived tables (acts, payments) differ from the chain
+    CHECKPOINT = "checkpoint"  # a signed checkpoint does not match its entry or signature
+    DAMAGED = "damaged"  # SQLite cannot read the file
+
+    @property
+    def reliable(self) -> bool:
+        """The figures may be shown: what ``kiosk ledger verify`` calls intact."""
+        return self in (Check.INTACT, Check.NO_KEY)
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    check: Check
+    entries: int  # entries that verified (all of them when intact)
+    bad_seq: int | None  # the first entry that breaks the chain (BROKEN only)
+    checkpoints: int  # checkpoints verified under this kiosk's key
+    stored_checkpoints: int  # checkpoints in the file, verified or not
+    last_checkpoint: tuple[str, int, str] | None  # day, seq, head: a VERIFIED one only
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Made only for a ledger that verifies. ``period``: ``report`` over the period;
+    ``register``: ``report`` over the whole register, whose payments ``balances`` and
+    ``unpaid`` reconcile (payments cover their own periods, not the one asked for)."""
+
+    period: dict[str, Any]
+    bars: list[Bar]
+    per_year: bool
+    register: dict[str, Any]
+    balances: list[PeriodBalance]
+    unpaid: PeriodBalance | None
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     kiosk_id: str
     period: str
-    figures: dict[str, Any]
-    bars: list[Bar]
-    per_year: bool
-    balances: list[PeriodBalance]
-    unpaid: PeriodBalance | None
-    verdict: LedgerVerdict
-    key_note: str  # how the signed checkpoints were (or were not) checked
-    checkpoint: tuple[str, int, str] | None  # day, seq, head of the last one
+    integrity: Integrity
+    figures: Figures | None  # None: the ledger does not verify, no figure can be vouched for
     generated: dt.datetime
 
 
-def _period(conn: sqlite3.Connection, start: dt.date | None, end: dt.date | None) -> str:
-    first, last = conn.execute("SELECT MIN(day), MAX(day) FROM acts").fetchone()
+def _period(
+    conn: sqlite3.Connection, start: dt.date | None, end: dt.date | None, reliable: bool
+) -> str:
+    """The period asked for; its open ends are the first and last act's days, read from
+    the ledger only when it verifies."""
+    first, last = None, None
+    if reliable:
+        first, last = conn.execute("SELECT MIN(day), MAX(day) FROM acts").fetchone()
     low = start.isoformat() if start else first
     high = end.isoformat() if end else last
-    if low is None or high is None:
-        return "tout le registre (aucun acte)"
-    return f"du {french_date(low)} au {french_date(high)}"
+    if low and high:
+        return f"du {french_date(low)} au {french_date(high)}"
+    if low:
+        return f"à partir du {french_date(low)}"
+    if high:
+        return f"jusqu'au {french_date(high)}"
+    return "tout le registre (aucun acte)" if reliable else "tout le registre"
 
 
-def _verify(conn: sqlite3.Connection, state_dir: Path) -> tuple[LedgerVerdict, str]:
-    key_file = state_dir / PUBLIC_KEY_FILE
-    if not key_file.exists():
-        return verify_file(conn, None), "chaîne seule : pas de clé publique à côté du registre"
+def _failure(conn: sqlite3.Connection, verdict: LedgerVerdict) -> tuple[Check, int | None]:
+    """Which kind of failure, from typed results only: ``LedgerVerdict`` carries its
+    reason as an English sentence, so the chain is checked again here for the entry
+    (``Verdict.bad_seq``), then without the key to tell the tables from a checkpoint.
+    Runs only for a ledger that failed."""
+    if verdict.key_mismatch:
+        return Check.KEY_MISMATCH, None
+    select = f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq"  # noqa: S608 (no input)
     try:
-        key = load_public_key(key_file)
-    except (OSError, ValueError):
-        return verify_file(conn, None), f"chaîne seule : {PUBLIC_KEY_FILE} illisible"
+        chain = verify_chain(conn.execute(select))
+    except sqlite3.DatabaseError:
+        return Check.DAMAGED, None
+    if not chain.ok:
+        return Check.BROKEN, chain.bad_seq
+    return (Check.CHECKPOINT if verify_file(conn, None).ok else Check.TABLES), None
+
+
+def _verified_checkpoint(conn: sqlite3.Connection, verified: int) -> tuple[str, int, str] | None:
+    """The latest of the first ``verified`` checkpoints in the order ``verify_file``
+    checks them (by day): never one that failed or was not checked."""
+    if verified <= 0:
+        return None
+    rows = conn.execute("SELECT day, seq, head FROM checkpoints ORDER BY day LIMIT ?", (verified,))
+    day, seq, head = max(rows, key=lambda row: (int(row[1]), str(row[0])))
+    return str(day), int(seq), str(head)
+
+
+def integrity(conn: sqlite3.Connection, state_dir: Path) -> Integrity:
+    try:
+        stored = int(conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return Integrity(Check.DAMAGED, 0, None, 0, 0, None)
+    key: Ed25519PublicKey | None
+    try:
+        key, unreadable = public_key_beside(state_dir), False
+    except (OSError, ValueError, TypeError):
+        key, unreadable = None, True
     verdict = verify_file(conn, key)
-    return verdict, f"{verdict.checkpoints} points de contrôle signés vérifiés ({PUBLIC_KEY_FILE})"
+    if verdict.ok:
+        check = (
+            Check.INTACT
+            if key is not None
+            else Check.KEY_UNREADABLE
+            if unreadable
+            else Check.NO_KEY
+        )
+        return Integrity(check, verdict.entries, None, verdict.checkpoints, stored,
+                         _verified_checkpoint(conn, verdict.checkpoints))  # fmt: skip
+    check, bad = _failure(conn, verdict)
+    last = _verified_checkpoint(conn, verdict.checkpoints) if check is Check.KEY_MISMATCH else None
+    return Integrity(check, verdict.entries, bad, verdict.checkpoints, stored, last)
+
+
+def _figures(conn: sqlite3.Connection, start: dt.date | None, end: dt.date | None) -> Figures:
+    period = report(conn, start, end)
+    bars, per_year = series(period["by_month"])
+    balances, unpaid = reconciliation(conn)
+    return Figures(period, bars, per_year, report(conn), balances, unpaid)
 
 
 def summarize(
@@ -96,19 +196,17 @@ def summarize(
     state_dir: Path,
     generated: dt.datetime | None = None,
 ) -> Summary:
-    figures = report(conn, start, end)
-    bars, per_year = series(figures["by_month"])
-    balances, unpaid = reconciliation(conn)
-    verdict, key_note = _verify(conn, state_dir)
-    kiosk = conn.execute("SELECT kiosk_id FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-    last = conn.execute(
-        "SELECT day, seq, head FROM checkpoints ORDER BY seq DESC, day DESC LIMIT 1"
-    ).fetchone()
+    found = integrity(conn, state_dir)
+    reliable = found.check.reliable
+    try:
+        kiosk = conn.execute("SELECT kiosk_id FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+    except sqlite3.DatabaseError:
+        kiosk = None
+    period = _period(conn, start, end, reliable)
     return Summary(
-        kiosk_id=kiosk[0] if kiosk else "inconnu",
-        period=_period(conn, start, end),
-        figures=figures, bars=bars, per_year=per_year, balances=balances, unpaid=unpaid,
-        verdict=verdict, key_note=key_note,
-        checkpoint=(str(last[0]), int(last[1]), str(last[2])) if last else None,
+        kiosk_id=str(kiosk[0]) if kiosk else "inconnu",
+        period=period,
+        integrity=found,
+        figures=_figures(conn, start, end) if reliable else None,
         generated=generated or dt.datetime.now(dt.UTC),
-    )  # fmt: skip
+    )

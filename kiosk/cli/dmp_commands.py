@@ -68,12 +68,16 @@ def status(
     pin: PinOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """TD0.0 then TD0.2 for a beneficiary: does a DMP exist? (no INS is printed)"""
+    """TD0.0 then TD0.2 for a beneficiary: does a DMP exist? (no INS is printed; both
+    VIHFs are traced beside the config's ledger, `kiosk ledger trace`)"""
+    from kiosk.appliance.wiring import vihf_trace
     from kiosk.dmp.client_factory import client_from_config
     from kiosk.dmp.traits import practitioner_from_cps
 
     try:
-        client = client_from_config(load_config(config).dmp)
+        site = load_config(config)
+        # a diagnosis makes no ledger keys: without them its rows carry no patient key
+        client = client_from_config(site.dmp, on_vihf=vihf_trace(site, make_keys=False))
         traits, cps = _inputs(profile, beneficiary, cps_profile, pin)
         session = client.session(practitioner_from_cps(cps))
         started = time.monotonic()
@@ -106,7 +110,9 @@ def create(
     email: Annotated[str | None, typer.Option(help="E-mail for web access.")] = None,
     guardian: Annotated[
         str | None,
-        typer.Option(help="Legal representative of a minor: LAST_NAME:FIRST_NAME:ROLE."),
+        typer.Option(
+            help="A minor's legal representative, an adult: LAST_NAME:FIRST_NAME:ROLE:YYYYMMDD."
+        ),
     ] = None,
     config: ConfigOption = None,
     profile: PatientOption = None,
@@ -118,16 +124,22 @@ def create(
     """Open (or reactivate) the DMP of a beneficiary; web access if a contact is given.
     The act is recorded in the config's ledger as the kiosk records it (pending before the
     call, its outcome after)."""
+    from kiosk.core.flow import GUARDIAN_ROLES, is_minor
     from kiosk.dmp.rules import check_consent, check_contact
 
     choices = Consent(consent, bris_de_glace, centre15)
     contact = Contact(mobile, email) if mobile or email else None
     representative = None
     if guardian is not None:
-        parts = guardian.split(":")
-        if len(parts) != 3 or not all(p.strip() for p in parts):
-            fail("--guardian: expected LAST_NAME:FIRST_NAME:ROLE (role: mere, pere, tuteur)")
-        representative = Guardian(*(p.strip() for p in parts))
+        parts = [p.strip() for p in guardian.split(":")]
+        if len(parts) != 4 or not all(parts) or parts[2] not in GUARDIAN_ROLES:
+            fail(
+                "--guardian: expected LAST_NAME:FIRST_NAME:ROLE:YYYYMMDD"
+                " (role: mere, pere, tuteur; the representative's birth date)"
+            )
+        if is_minor(parts[3], dt.date.today()):
+            fail("--guardian: the legal representative must be an adult")
+        representative = Guardian(*parts)
     try:
         check_consent(choices)
         if contact is not None:
@@ -161,7 +173,7 @@ def _open(
     contact: Contact | None,
 ) -> dict[str, Any]:
     """TD0.0, TD0.2, then the ledger policy's opening (TD1.1 or TD1.2), then TD1.5a."""
-    from kiosk.appliance.wiring import open_ledger
+    from kiosk.appliance.wiring import open_ledger, vihf_trace
     from kiosk.core.cps_session import refusal
     from kiosk.core.flow import is_minor
     from kiosk.core.lazy import Lazy
@@ -174,10 +186,10 @@ def _open(
     traits, cps = _inputs(*inputs)
     if guardian is None and is_minor(traits.birth_date, dt.date.today()):
         fail("a minor's DMP is opened only through a legal representative: pass --guardian")
-    refused = refusal(cps, dt.date.today())
+    refused = refusal(cps, dt.date.today(), config.dmp.structure_id)
     if refused is not None:
         fail(f"the CPS may not open a DMP ({refused.value}): no DMP call was made")
-    client = client_from_config(config.dmp)
+    client = client_from_config(config.dmp, on_vihf=vihf_trace(config))
     session = client.session(practitioner_from_cps(cps))
     identity = session.certified_identity(traits)
     state = session.status(identity).state

@@ -318,3 +318,42 @@ def reconcile(
             f"{p.due_cents / 100:.2f}, paid {p.paid_cents / 100:.2f}, "
             f"balance {p.balance_cents / 100:.2f} EUR {' '.join(p.references) or '(not paid)'}"
         )
+
+
+@ledger_app.command("trace")
+def trace(
+    ledger: LedgerOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Every VIHF sent to the DMP service over a period (Paris days): assertion ID, issue
+    time, transaction, RPPS, structure, result, duration, patient key; never an INS or a
+    name [EX_AIR-070]. Read from the trace beside the ledger (or --ledger TRACE.db)."""
+    from kiosk.billing.vihf_trace import TraceFileError, open_trace, read_trace, trace_path
+
+    path, _ = _path(ledger, config)
+    start, end = _day(from_, "--from"), _day(to, "--to")
+    if start and end and end < start:
+        fail(f"--to {end} is before --from {start}")
+    where = trace_path(path)
+    try:
+        conn = open_trace(where)
+    except TraceFileError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{where}: cannot read the VIHF trace ({exc.strerror or exc})")
+    try:
+        rows = [record.as_json() for record in read_trace(conn, start, end)]
+    except sqlite3.Error as exc:
+        fail(f"{where}: cannot read the VIHF trace ({exc})")
+    finally:
+        conn.close()
+    emit_rows(
+        as_json, "trace", rows,
+        lambda r: (f"{r['issued_at']}  {r['transaction']:<6}  {r['result']:<24}"
+                   f"  {r['duration_ms']:>6} ms  {r['rpps']}  {r['structure_id']}"
+                   f"  {r['assertion_id']}"),
+        f"{len(rows)} VIHF(s) sent",
+    )  # fmt: skip

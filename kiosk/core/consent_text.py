@@ -1,15 +1,18 @@
 """What the patient reads before consenting, in French and English.
 
 The consent record in the ledger keeps the text version and the SHA-256 of the exact
-text shown, so what a patient agreed to can be proven later. Change the text, change
-the version.
+texts shown [V EX_1.1-1010], so what a patient agreed to can be proven later: the
+information and consent screens in the language on screen when consent was ticked, the
+legal representative's declaration for a minor, and the web-access warning (in the
+language it was confirmed in) when a contact was given. The screens display these very
+tables, so the hash is of what was on screen. Change a text, change the version.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-CONSENT_TEXT_VERSION = "2026-11-a"
+CONSENT_TEXT_VERSION = "2026-12-a"  # -a: the hash covers the declaration and the warning
 
 INFORMATION = {
     "fr": (
@@ -55,10 +58,49 @@ WEB_ACCESS_WARNING = {
 }
 
 
-def consent_text(language: str) -> str:
-    """The full text the patient consents to, as shown."""
-    return "\n".join(table[language] for table in (INFORMATION, CONSENT, BRIS_DE_GLACE, CENTRE15))
+# The declaration shown on the consent screen when the DMP is a minor's, by role.
+REPRESENTATIVE = {
+    "fr": {
+        "mere": "Je suis sa mère, sa représentante légale. Je donne cet accord pour l'enfant.",
+        "pere": "Je suis son père, son représentant légal. Je donne cet accord pour l'enfant.",
+        "tuteur": "Je suis son tuteur ou sa tutrice légale. Je donne cet accord pour l'enfant.",
+    },
+    "en": {
+        "mere": "I am the child's mother and legal representative. I agree for the child.",
+        "pere": "I am the child's father and legal representative. I agree for the child.",
+        "tuteur": "I am the child's legal guardian. I agree for the child.",
+    },
+}
 
 
-def consent_text_sha256(language: str) -> str:
-    return hashlib.sha256(consent_text(language).encode("utf-8")).hexdigest()
+def shown(table: dict[str, str], language: str) -> str:
+    """A table's text as a screen shows it (French for a language it lacks)."""
+    return table.get(language, table["fr"])
+
+
+def declaration(role: str, language: str) -> str:
+    roles = REPRESENTATIVE.get(language, REPRESENTATIVE["fr"])
+    return roles.get(role, "")
+
+
+def consent_text(
+    language: str, representative_role: str | None = None, warning_language: str | None = None
+) -> str:
+    """Everything the patient was shown and agreed to, in the order of the screens:
+    information, consent (the representative's declaration first for a minor, then the
+    three boxes), and the web-access warning when a contact was given
+    (``warning_language`` set)."""
+    parts = [shown(INFORMATION, language)]
+    if representative_role is not None:
+        parts.append(declaration(representative_role, language))
+    parts += [shown(table, language) for table in (CONSENT, BRIS_DE_GLACE, CENTRE15)]
+    if warning_language is not None:
+        parts.append(shown(WEB_ACCESS_WARNING, warning_language))
+    return "\n".join(parts)
+
+
+def consent_text_sha256(
+    language: str, representative_role: str | None = None, warning_language: str | None = None
+) -> str:
+    text = consent_text(language, representative_role, warning_language)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -40,6 +40,7 @@ class CpsState(enum.Enum):
     UNREADABLE = "unreadable"
     NOT_PHARMACIST = "not_pharmacist"  # PIN right, but another profession: no DMP opened
     EXPIRED = "expired"  # PIN right, but the card's validity has ended
+    OTHER_STRUCTURE = "other_structure"  # PIN right, but the card names other structures
 
 
 PHARMACIST = "21"  # the CPS profession code of a pharmacist (any CNOP section: A, DA…)
@@ -92,13 +93,16 @@ CpsReader = Callable[[str | None], CpsCard]
 def pcsc_cps_session(
     overrides: Mapping[Role, str] | None = None,
     on_change: Callable[[CpsStatus], None] | None = None,
+    structure_id: str = "",
 ) -> CpsSession:
     """A session on the CPS in the pharmacist's reader, through pcscd, holding its
-    connection so the card stays powered and its PIN entered (:mod:`kiosk.hardware.cps_link`)."""
+    connection so the card stays powered and its PIN entered (:mod:`kiosk.hardware.cps_link`).
+    ``structure_id``: the kiosk's (``[dmp] structure_id``), which the card must name when
+    it names structures (:func:`refusal`)."""
     from kiosk.hardware.cps_link import CpsLink
 
     link = CpsLink(overrides)
-    return CpsSession(link.read, on_change, release=link.release)
+    return CpsSession(link.read, on_change, release=link.release, structure_id=structure_id)
 
 
 class CpsSession:
@@ -108,9 +112,11 @@ class CpsSession:
         on_change: Callable[[CpsStatus], None] | None = None,
         release: Callable[[], None] = lambda: None,
         today: Callable[[], dt.date] = dt.date.today,
+        structure_id: str = "",
     ) -> None:
         self._read = read
         self._today = today
+        self._structure_id = structure_id
         self._release = release
         self._on_change = on_change or (lambda _status: None)
         self._lock = threading.Lock()  # the state
@@ -162,11 +168,12 @@ class CpsSession:
         return self._set(self._judged(card), card)
 
     def _judged(self, card: CpsCard) -> CpsStatus:
-        """READY only for a pharmacist's card still valid today: a physician's CPS, or an
-        expired one, must not sign a pharmacy's DMP openings (checked before any call)."""
+        """READY only for a pharmacist's card still valid today, attached to this pharmacy
+        when it says where it works: a physician's CPS, an expired one, or another
+        pharmacy's must not sign this pharmacy's DMP openings (checked before any call)."""
         holder = f"{card.first_name} {card.last_name}"
         tries = card.pin_tries_left or CPS_PIN_MAX_TRIES
-        state = refusal(card, self._today()) or CpsState.READY
+        state = refusal(card, self._today(), self._structure_id) or CpsState.READY
         return CpsStatus(state, tries, holder, card.rpps)
 
     # -- the pharmacist -------------------------------------------------------------------
@@ -215,13 +222,20 @@ class CpsSession:
             return self._card.rpps if self._card is not None else ""
 
 
-def refusal(card: CpsCard, today: dt.date) -> CpsState | None:
-    """Why this card may not open a pharmacy's DMP, or None: another profession than
-    pharmacist (any CNOP section, adjoints included), or past its validity."""
+def refusal(card: CpsCard, today: dt.date, structure_id: str = "") -> CpsState | None:
+    """Why this card may not open a DMP for the pharmacy ``structure_id`` (the VIHF's
+    Identifiant_Structure), or None: another profession than pharmacist (any CNOP
+    section, adjoints included), past its validity, or attached to other structures only.
+
+    A card that names no structure (no situation d'exercice on it) is accepted: nothing
+    on it says it works elsewhere, and the service checks the VIHF's structure against
+    the pharmacy's certificate anyway. An empty ``structure_id`` checks no structure."""
     if card.profession != PHARMACIST:
         return CpsState.NOT_PHARMACIST
     if _valid_until(card.valid_until) < today:
         return CpsState.EXPIRED
+    if structure_id and card.structures and structure_id not in card.structures:
+        return CpsState.OTHER_STRUCTURE
     return None
 
 

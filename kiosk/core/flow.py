@@ -6,7 +6,9 @@ Everything the patient entered lives in the ``Flow`` value only, and every path 
 the welcome screen returns a fresh one: card removal, cancel, inactivity, the end.
 
 Rules enforced here:
-- a minor's DMP only through a legal representative, who declares the role;
+- a minor's DMP only through a legal representative: an adult named on the card, who
+  picks themselves on the guardian screen and declares the role; a card with no adult
+  stops the journey (a representative must come with the card);
 - consent is unticked and required; emergency access (bris de glace) and SAMU-centre 15
   access are ticked by default [V EX_1.1-1050];
 - giving a contact creates the online account: the patient sees a warning first;
@@ -59,7 +61,16 @@ class JourneyProblem(MessageEnum):
     DMP_NOT_CHECKED = "journey.dmp_not_checked"  # TD0.2 gave no usable answer
     CHECK_EXPIRED = "journey.check_expired"  # the identity check is gone: start again
     LEDGER_DOWN = "journey.ledger_down"  # the act cannot be recorded: nothing sent
+    REPRESENTATIVE_ABSENT = "journey.representative_absent"  # a minor, no adult on the card
     UNEXPECTED = "journey.unexpected"  # a bug, logged
+
+
+class WelcomeNotice(MessageEnum):
+    """What the welcome screen says after a patient pulled the card during a creation."""
+
+    FINISHING = "notice.finishing"  # the creation runs on: the accusé is at the counter
+    RECEIPT_AT_COUNTER = "notice.receipt_at_counter"  # created: the pharmacist hands it over
+    NOT_OPENED = "notice.not_opened"  # it failed: ask the pharmacist
 
 
 class Outcome(StrEnum):
@@ -126,9 +137,16 @@ class AttestationChecked:
     verdict: CodeVerdict  # the pharmacist-code gate's answer
 
 
+@dataclass(frozen=True)
+class FinishedUnseen:
+    """A creation whose patient had left ended: ``opened`` tells whether the DMP exists."""
+
+    opened: bool
+
+
 Event: TypeAlias = (
     CardInserted | CardRemoved | CardRead | CardFailed | Tap | Tick | DmpChecked | DmpDone
-    | DmpFailed | AttestationChecked
+    | DmpFailed | AttestationChecked | FinishedUnseen
 )  # fmt: skip
 
 
@@ -162,6 +180,7 @@ class OpenDmp:
     choices: Choices
     guardian_role: str | None
     reactivate: bool
+    representative: int | None = None  # the adult on the card who declared the role
 
 
 @dataclass(frozen=True)
@@ -208,6 +227,8 @@ class Choices:
     mobile: str | None = None
     email: str | None = None
     web_access_warned: bool = False
+    consent_language: str | None = None  # the language on screen when consent was ticked
+    warning_language: str | None = None  # the language the web-access warning was shown in
 
 
 @dataclass(frozen=True)
@@ -216,6 +237,7 @@ class Flow:
     language: str = "fr"
     card: VitaleCard | None = field(default=None, repr=False)
     beneficiary: int | None = None
+    representative: int | None = None  # the adult on the card opening a minor's DMP
     guardian_role: str | None = None
     choices: Choices = field(default_factory=Choices)
     dmp_state: str | None = None
@@ -225,6 +247,7 @@ class Flow:
     last_touch: float = 0.0
     warning: bool = False
     attestation_pending: bool = False  # a CheckAttestation was asked and not answered
+    notice: WelcomeNotice | None = None  # welcome only: a creation its patient left
     today: dt.date = dt.date(2026, 1, 1)
 
     @property
@@ -238,12 +261,21 @@ class Flow:
         person = self.person
         return person is not None and is_minor(person.birth_date, self.today)
 
+    @property
+    def adults(self) -> tuple[int, ...]:
+        """The card's people who may represent the chosen minor: every adult on it."""
+        if self.card is None:
+            return ()
+        people = enumerate(self.card.beneficiaries)
+        return tuple(i for i, p in people if not is_minor(p.birth_date, self.today))
+
     def holds_patient_data(self) -> bool:
         return (
             self.card is not None
             or self.beneficiary is not None
             or self.choices != Choices()
             or self.guardian_role is not None
+            or self.representative is not None
         )
 
 
@@ -264,9 +296,9 @@ def is_minor(birth_date: str, today: dt.date) -> bool:
     return years < MAJORITY
 
 
-def fresh(flow: Flow, now: float) -> Flow:
+def fresh(flow: Flow, now: float, notice: WelcomeNotice | None = None) -> Flow:
     """Back to welcome with nothing of the patient kept; the language survives."""
-    return Flow(language=flow.language, last_touch=now, today=flow.today)
+    return Flow(language=flow.language, last_touch=now, today=flow.today, notice=notice)
 
 
 def _leaving(flow: Flow) -> Outcome:
@@ -292,9 +324,9 @@ def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         if flow.screen is Screen.WELCOME and not flow.holds_patient_data():
             return flow, []
         if flow.screen is Screen.CREATING:
-            # the creation runs on: the ledger and the DMP call finish it; the screen
-            # returns to welcome and the patient's data is wiped now
-            return fresh(flow, flow.last_touch), [Wipe()]
+            # the creation runs on: the ledger and the DMP call finish it, the accusé
+            # prints for the pharmacist to hand over; the patient's data is wiped now
+            return fresh(flow, flow.last_touch, WelcomeNotice.FINISHING), [Wipe()]
         return _end(flow, _leaving(flow))
     if isinstance(event, Tick):
         return _tick(flow, event.now)
@@ -321,6 +353,8 @@ def touched(flow: Flow, now: float) -> Flow:
 
 def _tick(flow: Flow, now: float) -> tuple[Flow, list[Command]]:
     if flow.screen is Screen.WELCOME:
+        if flow.notice is not None and now - flow.last_touch >= RESET_AFTER:
+            return replace(flow, notice=None), []  # for the patient who left, not the next
         return flow, []
     if flow.screen in (Screen.CREATING, Screen.CHECKING, Screen.READING):
         # waiting on a call with its own deadline: the kiosk is busy, the patient is not
@@ -338,10 +372,13 @@ def _tick(flow: Flow, now: float) -> tuple[Flow, list[Command]]:
 
 
 def _welcome(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    if isinstance(event, FinishedUnseen) and flow.notice is WelcomeNotice.FINISHING:
+        opened = WelcomeNotice.RECEIPT_AT_COUNTER if event.opened else WelcomeNotice.NOT_OPENED
+        return replace(flow, notice=opened), []
     if isinstance(event, Tap) and event.action == "start":
-        return replace(flow, screen=Screen.INSERT_CARD), []
+        return replace(flow, screen=Screen.INSERT_CARD, notice=None), []
     if isinstance(event, CardInserted):
-        return _inserted(flow, event)
+        return _inserted(replace(flow, notice=None), event)
     return flow, []
 
 
@@ -375,19 +412,32 @@ def _choose(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         return flow, []
     if not 0 <= index < len(flow.card.beneficiaries):
         return flow, []
-    chosen = replace(flow, beneficiary=index, guardian_role=None)
+    chosen = replace(flow, beneficiary=index, guardian_role=None, representative=None)
     if chosen.needs_guardian:
+        if not chosen.adults:  # never the minor, never a silent default: nobody to sign
+            problem = JourneyProblem.REPRESENTATIVE_ABSENT
+            return replace(chosen, screen=Screen.ERROR, message=problem), []
         return replace(chosen, screen=Screen.GUARDIAN), []
     return _check(chosen, index)
 
 
 def _guardian(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
-    if isinstance(event, Tap) and event.action == "guardian" and event.value in GUARDIAN_ROLES:
-        if flow.beneficiary is None:
+    """Who declares (an adult on the card, picked), then the role they declare."""
+    if not isinstance(event, Tap):
+        return flow, []
+    if event.action == "representative":
+        value = event.value
+        if isinstance(value, int) and not isinstance(value, bool) and value in flow.adults:
+            return replace(flow, representative=value), []
+        return flow, []
+    if event.action == "guardian" and event.value in GUARDIAN_ROLES:
+        if flow.beneficiary is None or flow.representative is None:
             return flow, []
         return _check(replace(flow, guardian_role=str(event.value)), flow.beneficiary)
-    if isinstance(event, Tap) and event.action == "back":
-        return replace(flow, screen=Screen.CHOOSE, beneficiary=None), []
+    if event.action == "back":
+        return replace(
+            flow, screen=Screen.CHOOSE, beneficiary=None, representative=None, guardian_role=None
+        ), []
     return flow, []
 
 
@@ -435,8 +485,9 @@ def _consent(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         return flow, []
     if event.action == "toggle" and event.value in ("consent", "bris_de_glace", "centre15"):
         c = flow.choices
+        consent_language = flow.language if not c.consent else None  # ticked: as read now
         choices = {
-            "consent": replace(c, consent=not c.consent),
+            "consent": replace(c, consent=not c.consent, consent_language=consent_language),
             "bris_de_glace": replace(c, bris_de_glace=not c.bris_de_glace),
             "centre15": replace(c, centre15=not c.centre15),
         }[str(event.value)]
@@ -449,27 +500,33 @@ def _consent(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     return flow, []
 
 
+def _unwarned(choices: Choices, mobile: str | None, email: str | None) -> Choices:
+    """A contact changed: the warning, if one was shown, must be shown again."""
+    return replace(
+        choices, mobile=mobile, email=email, web_access_warned=False, warning_language=None
+    )
+
+
 def _contact(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if not isinstance(event, Tap):
         return flow, []
     if event.action == "mobile":
         value = str(event.value) if event.value else None
-        return replace(
-            flow, choices=replace(flow.choices, mobile=value, web_access_warned=False)
-        ), []
+        return replace(flow, choices=_unwarned(flow.choices, value, flow.choices.email)), []
     if event.action == "email":
         value = str(event.value) if event.value else None
-        return replace(
-            flow, choices=replace(flow.choices, email=value, web_access_warned=False)
-        ), []
+        return replace(flow, choices=_unwarned(flow.choices, flow.choices.mobile, value)), []
     if event.action == "next":
         wants_access = bool(flow.choices.mobile or flow.choices.email)
         if wants_access and not flow.choices.web_access_warned:
             # first "next" with a contact shows the warning; the second confirms it
             return replace(flow, choices=replace(flow.choices, web_access_warned=True)), []
-        return replace(flow, screen=Screen.ATTESTATION), []
+        # the warning's language is the one on screen when it was confirmed
+        language = flow.language if wants_access else None
+        choices = replace(flow.choices, warning_language=language)
+        return replace(flow, screen=Screen.ATTESTATION, choices=choices), []
     if event.action == "skip":
-        choices = replace(flow.choices, mobile=None, email=None, web_access_warned=False)
+        choices = _unwarned(flow.choices, None, None)
         return replace(flow, screen=Screen.ATTESTATION, choices=choices), []
     return flow, []
 
@@ -481,7 +538,11 @@ def _attestation(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         flow = replace(flow, attestation_pending=False)  # an answer nobody asked is ignored
         if isinstance(event.verdict, Accepted) and flow.beneficiary is not None:
             opening = OpenDmp(
-                flow.beneficiary, flow.choices, flow.guardian_role, flow.dmp_state == "closed"
+                flow.beneficiary,
+                flow.choices,
+                flow.guardian_role,
+                flow.dmp_state == "closed",
+                flow.representative,
             )
             return replace(flow, screen=Screen.CREATING, message=None), [opening]
         if not isinstance(event.verdict, Accepted):  # wrong, or locked: the gate says

@@ -35,10 +35,10 @@ from kiosk.dmp.models import (
     DmpState,
     Guardian,
     Practitioner,
-    WebAccess,
 )
 from kiosk.dmp.service_errors import DmpError, PharmacistNotReady
 from kiosk.dmp.traits import traits_from_vitale
+from kiosk.documents.facts import ReceiptFacts
 from kiosk.hardware.card_errors import CardError
 from kiosk.hardware.cards import VitaleCard
 from kiosk.logs import context, failure
@@ -65,7 +65,7 @@ class Services:
     practitioner: Callable[[], Practitioner | None]  # the CPS in the reader, PIN verified
     rpps: Callable[[], str]
     check_code: Callable[[str], CodeVerdict]  # the one pharmacist-code gate
-    print_receipt: Callable[[f.Outcome, str, WebAccess | None], None] = lambda _o, _l, _w: None
+    print_receipt: Callable[[ReceiptFacts], None] = lambda _facts: None
     speak: Callable[[str, str], None] = lambda _screen, _language: None
 
 
@@ -75,7 +75,7 @@ class _Remote:
 
     session: DmpSession | None = None
     identity: CertifiedIdentity | None = None
-    web_access: WebAccess | None = field(default=None, repr=False)
+    receipt: ReceiptFacts | None = field(default=None, repr=False)  # with the secrets
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class _Creation:
     guardian: Guardian | None
     reactivate: bool
     language: str
+    receipt: ReceiptFacts = field(repr=False)  # what the accusé says, without the outcome
 
 
 class Journey:
@@ -176,11 +177,11 @@ class Journey:
                         self.acts.record_refusal(self.services.rpps, language)
 
                 self._worker.submit(refusal)
-            case f.PrintReceipt(outcome, web_access):
-                secrets = self._remote.web_access if web_access else None
-                with context(journey=self.trail.journey_id):
-                    self.services.print_receipt(outcome, self.flow.language, secrets)
-                self._remote.web_access = None  # the secrets exist on paper only
+            case f.PrintReceipt():
+                receipt, self._remote.receipt = self._remote.receipt, None
+                if receipt is not None:  # the secrets exist on paper only from now on
+                    with context(journey=self.trail.journey_id):
+                        self.services.print_receipt(receipt)
             case f.Speak(screen, language):
                 self.services.speak(screen.value, language)
             case f.Finished(outcome):
@@ -246,40 +247,69 @@ class Journey:
             self._step(f.DmpFailed(f.JourneyProblem.CHECK_EXPIRED))
             return
         guardian = None
-        if command.guardian_role and 0 <= command.beneficiary < len(card.beneficiaries):
-            # [A] the legal representative is the card holder presenting the card
-            holder = card.beneficiaries[0]
-            guardian = Guardian(holder.last_name, holder.first_name, command.guardian_role)
+        representative = command.representative
+        if command.guardian_role and representative is not None:
+            # the adult on the card who picked themselves on the guardian screen
+            adult = card.beneficiaries[representative]
+            guardian = Guardian(
+                adult.last_name, adult.first_name, command.guardian_role, adult.birth_date
+            )
+        person = card.beneficiaries[command.beneficiary]
+        choices = command.choices
+        pharmacist = session.practitioner
+        receipt = ReceiptFacts(
+            outcome=f.Outcome.REACTIVATED if command.reactivate else f.Outcome.CREATED,
+            language=self.flow.language,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            birth_date=person.birth_date,
+            guardian=guardian,
+            pharmacist=" ".join(n for n in (pharmacist.first_name, pharmacist.last_name) if n),
+            bris_de_glace=choices.bris_de_glace,
+            centre15=choices.centre15,
+            web_access_requested=bool(choices.mobile or choices.email),
+        )
         request = _Creation(
-            session, identity, command.choices, guardian, command.reactivate, self.flow.language
+            session,
+            identity,
+            choices,
+            guardian,
+            command.reactivate,
+            choices.consent_language or self.flow.language,
+            receipt,
         )
         self._submit(lambda: self._create(request, generation), generation)
 
     def _create(self, request: _Creation, generation: int) -> f.Event:
         """On the worker: the pharmacist is checked just before the act is recorded and
-        TD1.1/TD1.2 sent (ledger policy); web access (TD1.5a) last."""
+        TD1.1/TD1.2 sent (ledger policy); web access (TD1.5a) last. A patient who pulled
+        the card meanwhile still gets the accusé, from the pharmacist (:meth:`_unseen`)."""
         with self._lock:
-            if generation != self._generation:
-                # the patient left before anything was sent: dropped by dispatch
-                return f.DmpFailed(f.JourneyProblem.CHECK_EXPIRED)
+            left = generation != self._generation
+        if left:  # the patient left before anything was sent: nothing was created
+            self._unseen(None)
+            return f.DmpFailed(f.JourneyProblem.CHECK_EXPIRED)  # dropped by dispatch
         session, choices = request.session, request.choices
         practitioner = self.services.practitioner()
         if practitioner is None or practitioner != session.practitioner:
             log.warning("the CPS that checked the DMP is no longer ready: no DMP call made")
-            return f.DmpFailed(PharmacistNotReady.problem)
+            return self._failed(f.DmpFailed(PharmacistNotReady.problem), generation)
         contact = (
             Contact(choices.mobile, choices.email) if choices.mobile or choices.email else None
         )
         consent = Consent(choices.consent, choices.bris_de_glace, choices.centre15)
         rpps = self.services.rpps()
-        record = consent_record(consent, contact is not None, request.language, rpps)
+        role = request.guardian.role if request.guardian is not None else None
+        record = consent_record(
+            consent, contact is not None, request.language, rpps, role, choices.warning_language
+        )
         opening = Opening(request.identity, consent, record, request.guardian, request.reactivate)
         try:
             self.acts.open_dmp(session, rpps, opening)
         except LedgerDown:
-            return f.DmpFailed(f.JourneyProblem.LEDGER_DOWN)
+            return self._failed(f.DmpFailed(f.JourneyProblem.LEDGER_DOWN), generation)
         except DmpError as exc:
-            return f.DmpFailed(exc.problem)
+            return self._failed(f.DmpFailed(exc.problem), generation)
         web_access = None
         with self._lock:
             present = generation == self._generation
@@ -288,11 +318,29 @@ class Journey:
                 web_access = session.create_web_access(request.identity, contact)
             except DmpError as exc:
                 log.warning("web access not created [%s]: %s", exc.problem.key, exc.journal)
+        receipt = replace(request.receipt, web_access=web_access)
         with self._lock:
-            if generation == self._generation:  # else the journey was wiped: keep nothing
-                self._remote.web_access = web_access
+            present = generation == self._generation
+            if present:  # printed on the "done" screen (PrintReceipt)
+                self._remote.receipt = receipt
+        if not present:
+            self._unseen(replace(receipt, patient_left=True))
         outcome = f.Outcome.REACTIVATED if request.reactivate else f.Outcome.CREATED
         return f.DmpDone(outcome, web_access is not None)
+
+    def _failed(self, failed: f.DmpFailed, generation: int) -> f.DmpFailed:
+        with self._lock:
+            left = generation != self._generation
+        if left:
+            self._unseen(None)
+        return failed
+
+    def _unseen(self, receipt: ReceiptFacts | None) -> None:
+        """A creation ended after its patient pulled the card: the accusé prints for the
+        pharmacist to hand over, and the welcome screen tells the patient where it is."""
+        if receipt is not None:
+            self.services.print_receipt(receipt)
+        self.dispatch(f.FinishedUnseen(opened=receipt is not None))
 
     # -- start-up ---------------------------------------------------------------------------
 

@@ -31,17 +31,30 @@ class LedgerDown(Exception):
     """The act could not be recorded: no DMP call was made."""
 
 
-def consent_record(consent: Consent, web_access: bool, language: str, rpps: str) -> ConsentRecord:
-    """What was shown (the text's version and hash in ``language``) and chosen."""
+def consent_record(
+    consent: Consent,
+    web_access: bool,
+    language: str,
+    rpps: str,
+    representative_role: str | None = None,
+    warning_language: str | None = None,
+) -> ConsentRecord:
+    """What was shown (the texts' version and hash) and chosen, attested with the site's
+    pharmacist code under the CPS ``rpps``. ``language`` is the one on screen when consent
+    was ticked; with ``web_access`` the warning counts as shown in ``warning_language``
+    (``language`` when not told)."""
+    warned = (warning_language or language) if web_access else None
     return ConsentRecord(
         text_version=CONSENT_TEXT_VERSION,
-        text_sha256=consent_text_sha256(language),
+        text_sha256=consent_text_sha256(language, representative_role, warned),
         consent=consent.consent,
         bris_de_glace_allowed=consent.bris_de_glace_allowed,
         centre15_allowed=consent.centre15_allowed,
         web_access=web_access,
         language=language,
         attested_by=rpps,
+        representative_role=representative_role,
+        warning_language=warned,
     )
 
 

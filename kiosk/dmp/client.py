@@ -7,6 +7,9 @@ a timeout or a dropped connection the caller resolves the outcome with ``status`
 
 An INS is accepted only if it came from ``certified_identity`` in the same session:
 the journey cannot open a DMP for an identity it did not certify itself.
+
+Every VIHF sent (one per attempt) is told to ``on_vihf`` once its call ended
+(:mod:`kiosk.dmp.trace`): the application keeps the trace; its failure is only logged.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from kiosk.dmp.service_errors import (
     DmpUnavailable,
 )
 from kiosk.dmp.soap import EnvelopeError, build_envelope, fault_of, parse_envelope
+from kiosk.dmp.trace import VihfListener, VihfTrace, notify, result_of
 from kiosk.dmp.transport import Transport
 from kiosk.dmp.vihf import VihfSigner
 from kiosk.logs import event
@@ -73,12 +77,15 @@ class DmpClient:
         signer: VihfSigner,
         deadline: float = DEFAULT_DEADLINE,
         retries: int = 1,
+        on_vihf: VihfListener | None = None,
     ) -> None:
         self.transport = transport
         self.base_url = base_url.rstrip("/")
         self.signer = signer
         self.deadline = deadline
         self.retries = retries
+        # told of every VIHF sent, once its call ended [EX_AIR-070]; never breaks a call
+        self.on_vihf = on_vihf
 
     def session(self, practitioner: Practitioner) -> DmpSession:
         """A journey: the practitioner whose CPS is in the reader, and the identities it
@@ -131,6 +138,29 @@ class DmpClient:
         payload, message_id = build_envelope(
             transaction.action, self.url(transaction), body, security=[vihf]
         )
+        sent = time.monotonic()
+        error: BaseException | None = None
+        try:
+            return self._answer(transaction, payload, message_id, read, timeout)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            notify(self.on_vihf, VihfTrace(
+                assertion_id=vihf.get("ID", ""), issued_at=vihf.get("IssueInstant", ""),
+                transaction=transaction.code, rpps=practitioner.rpps,
+                structure_id=self.signer.structure_id, result=result_of(error),
+                duration_ms=round((time.monotonic() - sent) * 1000), ins=ins,
+            ))  # fmt: skip
+
+    def _answer(
+        self,
+        transaction: m.Transaction,
+        payload: bytes,
+        message_id: str,
+        read: Callable[[etree._Element], T],
+        timeout: float,
+    ) -> T:
         answer = self.transport.post(self.url(transaction), payload, timeout)
         try:
             envelope = parse_envelope(answer)

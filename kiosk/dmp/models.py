@@ -61,6 +61,7 @@ class Guardian:
     last_name: str
     first_name: str
     role: str  # "mere", "pere", "tuteur" [A]
+    birth_date: str = ""  # raw YYYYMMDD from the card: the service checks an adult declares
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,10 @@ class Practitioner:
     cnop_section: str  # "A" titulaire, "DA" adjoint
     last_name: str = ""
     first_name: str = ""
+
+    @property
+    def rpps(self) -> str:
+        """The RPPS: a PS national id of an RPPS-registered professional is ``8`` + RPPS
+        [V]; any other national id is given as it is."""
+        nid = self.national_id
+        return nid[1:] if len(nid) == 12 and nid.startswith("8") else nid

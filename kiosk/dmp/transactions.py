@@ -217,6 +217,7 @@ def _guardian(guardian: Guardian | None) -> etree._Element | None:
         lastName=guardian.last_name,
         firstName=guardian.first_name,
         role=guardian.role,
+        birthDate=guardian.birth_date or None,
     )
     node.tag = f"{{{NS}}}guardian"
     return node
@@ -245,6 +246,7 @@ class CreateCall:
     ins: str
     consent: Consent
     guardian: Guardian | None
+    birth_date: str | None = None  # the patient's (TD1.1 only)
 
 
 ReactivateCall = CreateCall  # TD1.2 carries what TD1.1 does but the name and birth date
@@ -255,11 +257,17 @@ def _read_opening(r: Reader) -> CreateCall:
     guardian = None
     if node is not None:
         g = Reader(node, "guardian")
-        guardian = Guardian(g.required("lastName"), g.required("firstName"), g.required("role"))
+        guardian = Guardian(
+            g.required("lastName"),
+            g.required("firstName"),
+            g.required("role"),
+            g.text("birthDate", required=False) or "",
+        )
     return CreateCall(
         ins=r.required("ins"),
         consent=Consent(r.flag("consent"), r.flag("brisDeGlaceAllowed"), r.flag("centre15Allowed")),
         guardian=guardian,
+        birth_date=r.text("birthDate", required=False),
     )
 
 

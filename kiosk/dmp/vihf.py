@@ -8,7 +8,8 @@ urn:oasis:names:tc:SAML:2.0:assertion:Assertion vihf.xml``.
 
 Attributes [V]: Identifiant_Structure, Secteur_Activite SA33, subject
 NameID = PS national id, subject:role (profession, code system 1.2.250.1.71.1.2.7, and
-the CNOP section), purposeofuse ``normal``, resource-id = INS
+for a pharmacist a second value, the speciality: the section of the Ordre des
+pharmaciens, ``A`` titulaire, ``DA`` adjoint), purposeofuse ``normal``, resource-id = INS
 ``^^^&1.2.250.1.213.1.4.8&ISO^NH``, Authentification_Mode ``INDIRECTE``, VIHF_Version,
 LPS_ID / LPS_Nom / LPS_Version.
 """
@@ -45,7 +46,12 @@ EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 VIHF_VERSION = "3.0"
 SECTOR_PHARMACY = "SA33"
 PROFESSION_SYSTEM = "1.2.250.1.71.1.2.7"
-CNOP_SECTION_SYSTEM = "1.2.250.1.213.1.1.4.5"  # [A] code system of the CNOP sections
+# [V] the ANS terminology TRE_G05-SousSectionTableauCNOP (urn:oid:1.2.250.1.71.4.2.6:
+# A "Pharmacien titulaire d'officine", DA "Pharmacien adjoint"…); [A] that the DMP's
+# VIHF carries the pharmacist's speciality role in exactly this code system (the public
+# homologation notes say only that it carries one beside the profession).
+CNOP_SECTION_SYSTEM = "1.2.250.1.71.4.2.6"
+PHARMACIST = "21"  # profession code (TRE_G15) of a pharmacist
 PURPOSE_SYSTEM = "1.2.250.1.213.1.1.4.248"
 INS_OID = "1.2.250.1.213.1.4.8"
 VALIDITY = dt.timedelta(minutes=5)
@@ -73,7 +79,7 @@ class VihfClaims:
     structure_id: str
     practitioner_id: str
     profession: str
-    cnop_section: str
+    cnop_section: str  # "" for a profession without one (any pharmacist has one)
     sector: str
     purpose: str
     auth_mode: str
@@ -175,11 +181,10 @@ class VihfSigner:
         attribute("VIHF_Version", VIHF_VERSION)
         attribute("Identifiant_Structure", self.structure_id)
         attribute("Secteur_Activite", f"{SECTOR_PHARMACY}^1.2.250.1.71.4.2.4")
-        attribute(
-            ATTR_ROLE,
-            coded("Role", practitioner.profession, PROFESSION_SYSTEM),
-            coded("Role", practitioner.cnop_section, CNOP_SECTION_SYSTEM),
-        )
+        roles = [coded("Role", practitioner.profession, PROFESSION_SYSTEM)]
+        if practitioner.cnop_section:  # a pharmacist's speciality role
+            roles.append(coded("Role", practitioner.cnop_section, CNOP_SECTION_SYSTEM))
+        attribute(ATTR_ROLE, *roles)
         attribute(ATTR_PURPOSE, coded("PurposeOfUse", "normal", PURPOSE_SYSTEM))
         if ins is not None:
             attribute(ATTR_RESOURCE, resource_id(ins))
@@ -305,9 +310,12 @@ def verify_vihf(
     roles = attrs.get(ATTR_ROLE, [])
     codes = [(child.get("codeSystem"), child.get("code")) for v in roles for child in v]
     profession = next((c for s, c in codes if s == PROFESSION_SYSTEM), None)
-    section = next((c for s, c in codes if s == CNOP_SECTION_SYSTEM), None)
-    if not profession or not section:
-        raise VihfError("VIHF subject:role lacks the profession or the CNOP section")
+    section = next((c for s, c in codes if s == CNOP_SECTION_SYSTEM), None) or ""
+    if not profession:
+        raise VihfError("VIHF subject:role lacks the profession")
+    if profession == PHARMACIST and not section:
+        # as the service does: a pharmacist's VIHF carries the speciality role too
+        raise VihfError("VIHF subject:role of a pharmacist lacks the CNOP section")
     purposes = [child.get("code") for v in attrs.get(ATTR_PURPOSE, []) for child in v]
     resource = _value(attrs, ATTR_RESOURCE, required=False)
     ins = None

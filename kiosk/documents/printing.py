@@ -4,8 +4,8 @@ fpdf2 (~34 MiB, ~140 ms to import) and python-escpos (Pillow, qrcode, PyYAML) ne
 load in the long-running kiosk: ``ReceiptPrinter`` hands each receipt to a short-lived
 child, ``python -m kiosk.documents.render``, which writes the 0600 PDF into the spool
 and prints the ESC/POS ticket when ``[printer] kind`` is not ``none``. The job goes on
-the child's stdin, never in argv or the environment (the provisional password would
-show in /proc/*/cmdline), and the child is killed past ``timeout``.
+the child's stdin, never in argv or the environment (the patient's name and the
+provisional password would show in /proc/*/cmdline), and the child is killed past ``timeout``.
 
 Whatever happens, ``print_receipt`` returns a ``PrintResult``: what came out, and the
 pharmacist's messages (typed, rendered by the UI) when something did not. It raises nothing: a
@@ -21,8 +21,8 @@ follows (``[printer] kind = "none"``).
 Use from a journey callback::
 
     printer = ReceiptPrinter(config.kiosk, config.printer)
-    result = printer.print_receipt(outcome, language, web_access)   # blocks, <= timeout
-    future = printer.submit(outcome, language, web_access)          # or in the background
+    result = printer.print_receipt(facts)    # a ReceiptFacts; blocks, <= timeout
+    future = printer.submit(facts)           # or in the background
     Services(..., print_receipt=printer.journey_callback(on_result))  # the journey's hook
     printer.close()                                # at exit: waits for them, stops the timer
 """
@@ -48,7 +48,7 @@ from typing import Any
 
 import kiosk
 from kiosk.config import Config, KioskConfig, PrinterConfig
-from kiosk.dmp.models import WebAccess
+from kiosk.documents.facts import ReceiptFacts
 from kiosk.documents.render import Job
 from kiosk.logs import event as log_event
 from kiosk.messages import MessageEnum
@@ -204,17 +204,11 @@ class ReceiptPrinter:
 
     # -- printing -----------------------------------------------------------------------
 
-    def print_receipt(
-        self,
-        outcome: str,
-        language: str,
-        web_access: WebAccess | None,
-        now: dt.datetime | None = None,
-    ) -> PrintResult:
-        """PDF into the spool, and the ticket when a printer is configured. Blocks up to
-        ``timeout`` seconds; never raises."""
+    def print_receipt(self, facts: ReceiptFacts, now: dt.datetime | None = None) -> PrintResult:
+        """The accusé for ``facts``: PDF into the spool, and the ticket when a printer is
+        configured. Blocks up to ``timeout`` seconds; never raises."""
         try:
-            return self._print(outcome, language, web_access, now)
+            return self._print(facts, now)
         except Exception as exc:  # noqa: BLE001 - a receipt must not end the journey
             # by type only: a traceback's frames could quote the job
             log.error("receipt printing failed (%s)", type(exc).__name__)  # noqa: TRY400
@@ -226,19 +220,11 @@ class ReceiptPrinter:
                 where=_where(self.printer),
             )
 
-    def _print(
-        self,
-        outcome: str,
-        language: str,
-        web_access: WebAccess | None,
-        now: dt.datetime | None,
-    ) -> PrintResult:
+    def _print(self, facts: ReceiptFacts, now: dt.datetime | None) -> PrintResult:
         job = Job(
             spool=self.spool,
-            outcome=str(outcome),
-            language=language,
+            facts=facts,
             pharmacy=self.pharmacy,
-            web_access=web_access,
             now=now or dt.datetime.now(dt.UTC),
             printer=self.printer,
             io_timeout=self.io_timeout,
@@ -247,7 +233,7 @@ class ReceiptPrinter:
             self.purge()
             child = self._run(job.to_json().encode("ascii"))
         result = self._result(child)
-        if result.ticket and result.pdf is not None and web_access is not None:
+        if result.ticket and result.pdf is not None and facts.web_access is not None:
             # the secrets are on the patient's paper: no copy of them stays on disk
             result.pdf.unlink(missing_ok=True)
             result = replace(result, pdf=None)
@@ -284,26 +270,24 @@ class ReceiptPrinter:
             except Exception as exc:  # noqa: BLE001 - the timer must outlive one bad purge
                 log.error("spool purge failed (%s)", type(exc).__name__)  # noqa: TRY400
 
-    def submit(
-        self, outcome: str, language: str, web_access: WebAccess | None
-    ) -> Future[PrintResult]:
+    def submit(self, facts: ReceiptFacts) -> Future[PrintResult]:
         """``print_receipt`` on a background thread, for callers that must not block
         (the journey holds its lock while it runs commands)."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipt")
         # in the caller's logging context: the receipt's lines carry the journey's id
         run = contextvars.copy_context().run
-        return self._executor.submit(run, self.print_receipt, outcome, language, web_access)
+        return self._executor.submit(run, self.print_receipt, facts)
 
     def journey_callback(
         self, on_result: Callable[[PrintResult], None] | None = None
-    ) -> Callable[[str, str, WebAccess | None], None]:
+    ) -> Callable[[ReceiptFacts], None]:
         """A ``Services.print_receipt`` for the journey: starts the receipt in the
         background and returns at once; ``on_result`` gets the PrintResult (on the
         printing thread) when it is done, e.g. to show the pharmacist ``result.messages()``."""
 
-        def print_receipt(outcome: str, language: str, web_access: WebAccess | None) -> None:
-            future = self.submit(outcome, language, web_access)
+        def print_receipt(facts: ReceiptFacts) -> None:
+            future = self.submit(facts)
             if on_result is not None:
                 future.add_done_callback(lambda done: on_result(done.result()))
 

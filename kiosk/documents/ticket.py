@@ -1,6 +1,7 @@
 """The receipt as an ESC/POS ticket (python-escpos): same text as the PDF, word-wrapped
-to the printer's width, in code page CP858 (PC858: every French letter, and €), then a
-cut.
+to the printer's width (``ticket_layout``), in code page CP858 (PC858: every French
+letter, and €), the QR code to Mon espace santé printed by the printer itself (GS ( k),
+then a cut.
 
 Runs in the renderer child (``kiosk.documents.render``), never in the kiosk process:
 escpos pulls in Pillow, qrcode, python-barcode and PyYAML, so it is imported only inside
@@ -12,32 +13,21 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import textwrap
-import unicodedata
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.config import PrinterConfig
 from kiosk.documents.content import ReceiptContent
+from kiosk.documents.ticket_layout import TicketLine, ticket_lines
 
 if TYPE_CHECKING:
     from escpos.escpos import Escpos
 
-# The code page escpos selects (ESC t 19 on the default profile) and Python's codec for it.
+# The code page escpos selects (ESC t 19 on the default profile); its codec: ticket_layout.
 CODEPAGE = "CP858"
-CODEC = "cp858"
+QR_DOT = 6  # dots per QR module: a 29-module code is ~22 mm wide at 203 dpi
 STATUS_WAIT = 0.5  # seconds a printer gets to answer the paper-status query
-
-# Typographic characters CP858 lacks, as a ticket printer can print them.
-_PLAIN = str.maketrans(
-    {
-        "—": "-", "–": "-", "‐": "-", "‑": "-", "‘": "'", "’": "'", "‚": ",", "“": '"',
-        "”": '"', "„": '"', "…": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
-        "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE",
-    }
-)  # fmt: skip
 
 
 class TicketProblem(StrEnum):
@@ -55,55 +45,6 @@ class TicketError(Exception):
         super().__init__(f"{problem.value}: {detail}")
         self.problem = problem
         self.detail = detail  # an exception type name or a device address, no patient data
-
-
-@dataclass(frozen=True, slots=True)
-class TicketLine:
-    text: str
-    bold: bool = False
-    big: bool = False  # double height (the width stays: the line still fits)
-    center: bool = False
-
-
-def printable(text: str) -> str:
-    """``text`` with every character the ticket's code page can print."""
-    out = []
-    for char in text.translate(_PLAIN):
-        try:
-            char.encode(CODEC)
-        except UnicodeEncodeError:
-            char = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode() or "?"
-        out.append(char)
-    return "".join(out)
-
-
-def _wrap(text: str, width: int, **style: bool) -> list[TicketLine]:
-    lines = textwrap.wrap(printable(text), width, break_on_hyphens=False) or [""]
-    return [TicketLine(part, **style) for part in lines]
-
-
-def ticket_lines(content: ReceiptContent, width: int) -> list[TicketLine]:
-    """The ticket, line by line, each at most ``width`` characters.
-
-    The identifier and the password each get a line of their own, in bold, never cut at
-    a hyphen: a patient copies them character by character.
-    """
-    lines = _wrap(content.title, width, bold=True, big=True, center=True)
-    lines += _wrap(content.pharmacy, width, center=True)
-    lines += _wrap(content.when, width, center=True)
-    lines.append(TicketLine(""))
-    lines += _wrap(content.next_steps, width)
-    access = content.access
-    if access is not None:
-        lines.append(TicketLine(""))
-        lines += _wrap(access.heading, width, bold=True)
-        lines += _wrap(f"{access.identifier_label} :", width)
-        lines += _wrap(access.identifier, width, bold=True, big=True)
-        lines += _wrap(f"{access.password_label} :", width)
-        lines += _wrap(access.password, width, bold=True, big=True)
-        lines.append(TicketLine(""))
-        lines += _wrap(access.advice, width)
-    return lines
 
 
 def _connect(config: PrinterConfig, io_timeout: float) -> Escpos:
@@ -160,6 +101,8 @@ def _paper_out(device: Escpos, config: PrinterConfig, io_timeout: float) -> bool
 
 
 def _send(device: Escpos, lines: list[TicketLine]) -> None:
+    from escpos.constants import QR_ECLEVEL_M
+
     device.hw("INIT")  # ESC @: left-aligned, normal size, not bold
     device.charcode(CODEPAGE)
     center = bold = big = False
@@ -177,7 +120,10 @@ def _send(device: Escpos, lines: list[TicketLine]) -> None:
         if line.bold != bold or resized:  # ESC ! (the size) also resets ESC E (bold)
             bold = line.bold
             device.set(bold=bold)
-        device.textln(line.text)
+        if line.qr:  # native: the printer draws it, aligned like the text (centered)
+            device.qr(line.qr, ec=QR_ECLEVEL_M, size=QR_DOT, native=True)
+        else:
+            device.textln(line.text)
     device.cut()
 
 

@@ -60,6 +60,9 @@ class CpsCard:
     cnop_section: str
     valid_until: str
     pin_tries_left: int
+    # the structures of the card's "situations d'exercice" (Identifiant_Structure form,
+    # e.g. 3 + FINESS); empty when the card names none
+    structures: tuple[str, ...] = ()
 
 
 # --- validation helpers ---------------------------------------------------------
@@ -93,10 +96,12 @@ def _nir(value: object, field: str) -> str:
     return value
 
 
-def _keys(data: object, field: str, expected: tuple[str, ...]) -> dict[str, Any]:
+def _keys(
+    data: object, field: str, expected: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ProfileError(f"{field}: expected a JSON object")
-    unknown = sorted(set(data) - set(expected))
+    unknown = sorted(set(data) - set(expected) - set(optional))
     if unknown:
         raise ProfileError(f"{field}: unknown key {unknown[0]!r} (expected {', '.join(expected)})")
     missing = [k for k in expected if k not in data]
@@ -115,6 +120,7 @@ _CPS_KEYS = (
     "card", "serial", "national_id", "rpps", "last_name", "first_name", "profession",
     "cnop_section", "valid_until", "pin", "pin_tries_left",
 )  # fmt: skip
+_CPS_OPTIONAL = ("structures",)  # absent: a card that names no structure
 
 
 def _beneficiary(data: object, field: str) -> Beneficiary:
@@ -155,7 +161,10 @@ def vitale_from_profile(data: object) -> VitaleCard:
 
 def cps_from_profile(data: object) -> tuple[CpsCard, str]:
     """The card and its PIN (the PIN is never part of :class:`CpsCard`)."""
-    d = _keys(data, "profile", _CPS_KEYS)
+    d = _keys(data, "profile", _CPS_KEYS, _CPS_OPTIONAL)
+    structures = d.get("structures", [])
+    if not isinstance(structures, list) or len(structures) > 3:
+        raise ProfileError("structures: expected a list of at most 3 structure ids")
     if d["card"] != "cps":
         raise ProfileError("card: expected 'cps'")
     tries = d["pin_tries_left"]
@@ -174,6 +183,7 @@ def cps_from_profile(data: object) -> tuple[CpsCard, str]:
         cnop_section=section,
         valid_until=_digits(d["valid_until"], "valid_until", 8),
         pin_tries_left=tries,
+        structures=tuple(_text(s, f"structures[{i}]", 20) for i, s in enumerate(structures)),
     )
     return card, _digits(d["pin"], "pin", (4, 8))
 
@@ -236,4 +246,5 @@ def cps_to_profile(card: CpsCard) -> dict[str, Any]:
         "cnop_section": card.cnop_section,
         "valid_until": card.valid_until,
         "pin_tries_left": card.pin_tries_left,
+        **({"structures": list(card.structures)} if card.structures else {}),
     }

@@ -8,7 +8,10 @@ before VERIFY answer ``6982``.
 Assumed [A] (the identity file layout is not public; this is our emulator's choice):
 EF ``D001`` (public) ``70{80 serial, 81 valid-until, 82 profession, 83 CNOP section}``;
 EF ``D002`` (PIN-protected) ``71{80 national id, 81 RPPS, 82 name, 83 first name,
-84 profession, 85 CNOP section}``. The PIN is sent as ASCII digits; trailing ``FF``
+84 profession, 85 CNOP section, 86 structure…}``: one ``86`` per "situation
+d'exercice" the card names (a real CPS carries up to three, each with the identifier of
+the structure the holder works in [V]; where and how is not public [A]), none on a
+card that names no structure. The PIN is sent as ASCII digits; trailing ``FF``
 padding is ignored. A real CPS3 shows its holder's profession without the PIN (in the
 public authentication certificate, and the contactless public data): the public file
 carries it too, so ``kiosk doctor`` tells a pharmacist's card without asking for the PIN
@@ -34,6 +37,7 @@ TAG_IDENTITY = 0x71
 P_SERIAL, P_VALID_UNTIL, P_PROFESSION, P_CNOP_SECTION = 0x80, 0x81, 0x82, 0x83
 ID_NATIONAL_ID, ID_RPPS, ID_LAST_NAME = 0x80, 0x81, 0x82
 ID_FIRST_NAME, ID_PROFESSION, ID_CNOP_SECTION = 0x83, 0x84, 0x85
+ID_STRUCTURE = 0x86  # repeated: one per situation d'exercice
 
 
 class CpsPublic(NamedTuple):
@@ -56,7 +60,7 @@ def encode_public(card: CpsCard) -> bytes:
 
 
 def encode_identity(card: CpsCard) -> bytes:
-    values = (
+    values: tuple[tuple[int, str], ...] = (
         (ID_NATIONAL_ID, card.national_id),
         (ID_RPPS, card.rpps),
         (ID_LAST_NAME, card.last_name),
@@ -64,6 +68,7 @@ def encode_identity(card: CpsCard) -> bytes:
         (ID_PROFESSION, card.profession),
         (ID_CNOP_SECTION, card.cnop_section),
     )
+    values += tuple((ID_STRUCTURE, structure) for structure in card.structures)
     return encode_tlv(TAG_IDENTITY, b"".join(encode_tlv(t, v.encode("utf-8")) for t, v in values))
 
 
@@ -75,6 +80,12 @@ def _object(data: bytes, tag: int, what: str) -> dict[int, str]:
         return {child.tag: decode_text(child.value) for child in objs[0].children()}
     except TlvError as exc:
         raise MalformedCardData(f"CPS {what} file is not valid BER-TLV: {exc}") from None
+
+
+def _repeated(data: bytes, tag: int, child: int) -> tuple[str, ...]:
+    """Every ``child`` of object ``tag``, in order (the file was checked by :func:`_object`)."""
+    found = next(t for t in parse_tlv(data) if t.tag == tag)
+    return tuple(decode_text(c.value) for c in found.children() if c.tag == child)
 
 
 def _get(fields: dict[int, str], tag: int, what: str) -> str:
@@ -110,4 +121,5 @@ def decode_card(public: bytes, identity: bytes, pin_tries_left: int) -> CpsCard:
         cnop_section=_get(f, ID_CNOP_SECTION, "identity"),
         valid_until=valid_until,
         pin_tries_left=pin_tries_left,
+        structures=_repeated(identity, TAG_IDENTITY, ID_STRUCTURE),
     )

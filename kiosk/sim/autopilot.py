@@ -6,7 +6,7 @@ the keyboard keys) a patient would press, found in the live widget tree by their
 real button's press, exactly as a finger would.
 
 Plan: ``{"beneficiary": 0, "consent": true, "bris_de_glace": true, "centre15": true,
-"mobile": null, "email": null, "pharmacist_code": "…", "guardian": "mere",
+"mobile": null, "email": null, "pharmacist_code": "…", "guardian": "mere", "representative": 0,
 "reactivate": true, "language": "fr", "cps_pin": "…"}``. ``cps_pin`` plays the
 pharmacist typing the CPS PIN at the opening of the shop (``kiosk run`` without
 ``--demo``; the demo types its demo card's PIN itself).
@@ -109,7 +109,10 @@ class Autopilot(KioskObserver):
             self.screens.append(flow.screen.value)
             number = len(self.screens)
             Clock.schedule_once(lambda _dt: self._shoot(number, flow.screen), STEP_DELAY)
-        key = (len(self.screens), flow.screen, flow.language, flow.choices, flow.message)
+        key = (
+            len(self.screens), flow.screen, flow.language, flow.choices, flow.message,
+            flow.representative,
+        )  # fmt: skip
         self._latest = key
         if key in self._acted:
             return  # already acted on this very state
@@ -146,7 +149,11 @@ class Autopilot(KioskObserver):
         if flow.screen is s.CHOOSE:
             press(action_button(screen, "choose", plan.beneficiary))
         elif flow.screen is s.GUARDIAN:
-            press(action_button(screen, "guardian", plan.guardian))
+            if flow.representative is None:  # who declares: the plan's, else the first adult
+                adult = plan.representative if plan.representative is not None else flow.adults[0]
+                press(action_button(screen, "representative", adult))
+            else:
+                press(action_button(screen, "guardian", plan.guardian))
         elif flow.screen is s.CLOSED:
             press(action_button(screen, "reactivate", plan.reactivate))
         elif flow.screen is s.INFORMATION:

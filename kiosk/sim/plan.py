@@ -30,6 +30,10 @@ class Plan:
     email: str | None = None
     pharmacist_code: str = ""
     guardian: str = field(default="mere", metadata=one_of(GUARDIAN_ROLES))
+    # the adult on the card who declares the role for a minor (None: the first adult)
+    representative: int | None = field(
+        default=None, metadata=rule("an index, 0 or above", lambda i: i is None or i >= 0)
+    )
     reactivate: bool = True
     language: str = field(default="fr", metadata=one_of(LANGUAGES))
     cps_pin: str | None = None

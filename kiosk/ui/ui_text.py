@@ -31,6 +31,7 @@ class UiText(MessageEnum):
     GUARDIAN_TITLE = "guardian.title"
     GUARDIAN_BODY = "guardian.body"
     GUARDIAN_BODY_ANONYMOUS = "guardian.body_anonymous"
+    GUARDIAN_ROLE = "guardian.role"
     GUARDIAN_MERE = "guardian.mere"
     GUARDIAN_PERE = "guardian.pere"
     GUARDIAN_TUTEUR = "guardian.tuteur"

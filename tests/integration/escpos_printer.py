@@ -4,7 +4,9 @@
 as a network ESC/POS printer does. It answers the real-time paper-status query
 (DLE EOT 4) like an Epson TM printer: paper present, or paper out; ``silent`` printers
 answer nothing. ``decode`` turns the byte stream back into text: it knows the ESC/GS
-commands a receipt uses and fails on any other, so a stray byte in a ticket shows.
+commands a receipt uses and fails on any other, so a stray byte in a ticket shows; it
+reads the native QR code commands (GS ( k: model, dot size, error correction, store,
+print) and says what each printed code holds and on which line it came out.
 """
 
 from __future__ import annotations
@@ -83,10 +85,16 @@ class LoopbackPrinter:
         return self.jobs[-1]
 
 
+QR_CODE = ord("1")  # GS ( k cn: the QR code's functions
+QR_STORE, QR_PRINT = ord("P"), ord("Q")  # fn 80: store the data; fn 81: print it
+QR_SETUP = {ord("A"), ord("C"), ord("E")}  # fn 65 model, 67 dot size, 69 error correction
+
+
 @dataclass
 class Ticket:
     text: str  # printable text, lines joined with \n
     commands: list[bytes] = field(default_factory=list)  # every ESC/GS/DLE sequence, in order
+    qr: list[tuple[int, str]] = field(default_factory=list)  # (line it printed before, data)
 
     @property
     def lines(self) -> list[str]:
@@ -97,6 +105,8 @@ def decode(data: bytes, codec: str = "cp858") -> Ticket:
     """Split an ESC/POS stream into commands and text; unknown control bytes fail."""
     text = bytearray()
     commands: list[bytes] = []
+    codes: list[tuple[int, str]] = []
+    stored: bytes | None = None
     i = 0
     while i < len(data):
         byte = data[i]
@@ -110,6 +120,18 @@ def decode(data: bytes, codec: str = "cp858") -> Ticket:
                 size = 4 if data[i + 2] >= 65 else 3
             elif command == ord("!"):
                 size = 3
+            elif command == ord("(") and data[i + 2] == ord("k"):  # GS ( k pL pH cn fn ...
+                size = 5 + data[i + 3] + 256 * data[i + 4]
+                cn, fn, body = data[i + 5], data[i + 6], data[i + 7 : i + size]
+                assert cn == QR_CODE, f"not a QR code: GS ( k cn={cn:#04x} at {i}"
+                if fn == QR_STORE:
+                    assert body[:1] == b"0", f"QR store without m=48 at {i}"
+                    stored = body[1:]
+                elif fn == QR_PRINT:
+                    assert stored is not None, f"QR printed before any data at {i}"
+                    codes.append((text.count(b"\n"), stored.decode("utf-8")))
+                else:
+                    assert fn in QR_SETUP, f"unknown QR function {fn:#04x} at {i}"
             else:
                 raise AssertionError(f"unknown command GS {command:#04x} at {i}")
         elif byte == DLE:
@@ -123,7 +145,7 @@ def decode(data: bytes, codec: str = "cp858") -> Ticket:
             continue
         commands.append(data[i : i + size])
         i += size
-    return Ticket(text.decode(codec), commands)
+    return Ticket(text.decode(codec), commands, codes)
 
 
 def closed_port() -> int:

@@ -52,7 +52,7 @@ def test_status_create_list_through_the_cli(sandbox: Path) -> None:
     assert "ins" not in first.stdout  # the INS is not printed by a diagnosis command
 
     created = dmp("create", "--beneficiary", "2", "--consent", "--no-centre15",
-                  "--email", "leo@example.fr", "--guardian", "MARTIN:Jeanne:mere",
+                  "--email", "leo@example.fr", "--guardian", "MARTIN:Jeanne:mere:19800512",
                   data=sandbox)  # fmt: skip
     assert created.returncode == 0, created.stderr
     answer = json.loads(created.stdout)
@@ -61,7 +61,7 @@ def test_status_create_list_through_the_cli(sandbox: Path) -> None:
     assert "password" not in created.stdout
 
     again = dmp("create", "--beneficiary", "2", "--consent", "--guardian",
-                "MARTIN:Jeanne:mere", data=sandbox)  # fmt: skip
+                "MARTIN:Jeanne:mere:19800512", data=sandbox)  # fmt: skip
     assert json.loads(again.stdout)["outcome"] == "already_exists"
 
     listed = run_kiosk("dmp", "list", "--data", str(sandbox), "--json")
@@ -77,11 +77,16 @@ def test_status_create_list_through_the_cli(sandbox: Path) -> None:
 
 def test_a_child_is_opened_with_the_legal_representative(sandbox: Path) -> None:
     result = dmp("create", "--beneficiary", "4", "--consent",
-                 "--guardian", "MARTIN:Jeanne:mere", data=sandbox)  # fmt: skip
+                 "--guardian", "MARTIN:Jeanne:mere:19800512", data=sandbox)  # fmt: skip
     assert json.loads(result.stdout)["outcome"] == "created", result.stderr
     listed = json.loads(run_kiosk("dmp", "list", "--data", str(sandbox), "--json").stdout)
     child = next(d for d in listed["dmps"] if d["status"] == "active")
-    assert child["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    assert child["guardian"] == {
+        "last_name": "MARTIN",
+        "first_name": "Jeanne",
+        "role": "mere",
+        "birth_date": "19800512",
+    }
     bad = dmp("create", "--beneficiary", "4", "--consent", "--guardian", "MARTIN", data=sandbox)
     assert bad.returncode != 0
     assert "LAST_NAME:FIRST_NAME:ROLE" in bad.stderr

@@ -77,6 +77,25 @@ def test_open_a_dmp_then_web_access(sandboxes: Sandboxes, dmp_clients: DmpClient
     assert len(server.store.list()) == 1
 
 
+@pytest.mark.parametrize(
+    "guardian",
+    [None, Guardian("MARTIN", "Léo", "pere", "20150301"), Guardian("MARTIN", "Jeanne", "mere")],
+    ids=["no-representative", "a-minor-representative", "no-birth-date"],
+)
+def test_the_service_refuses_a_minors_dmp_without_an_adult_representative(
+    sandboxes: Sandboxes, dmp_clients: DmpClients, guardian: Guardian | None
+) -> None:
+    """As the real service does: the kiosk's own rule is not the only guard."""
+    server = sandboxes.start()
+    session = dmp_clients.session(server)
+    child = session.certified_identity(child_of(adult(2)))
+    with pytest.raises(DmpRejected) as refused:
+        session.create(child, Consent(True), guardian)
+    assert refused.value.code == "Sender:REPRESENTATIVE_REQUIRED"
+    assert refused.value.problem.key == "dmp.representative_required"
+    assert server.store.list() == []
+
+
 def test_a_childs_dmp_names_the_guardian(sandboxes: Sandboxes, dmp_clients: DmpClients) -> None:
     server = sandboxes.start()
     session = dmp_clients.session(server)
@@ -86,12 +105,19 @@ def test_a_childs_dmp_names_the_guardian(sandboxes: Sandboxes, dmp_clients: DmpC
     assert child.ins == session.certified_identity(child_of(parent)).ins  # stable
 
     session.create(
-        child, Consent(True, centre15_allowed=False), Guardian("MARTIN", "Jeanne", "mere")
+        child,
+        Consent(True, centre15_allowed=False),
+        Guardian("MARTIN", "Jeanne", "mere", "19800512"),
     )
     session.create_web_access(child, Contact(email="jeanne.martin@example.fr"))
 
     row = entry(server, child.ins)
-    assert row["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    assert row["guardian"] == {
+        "last_name": "MARTIN",
+        "first_name": "Jeanne",
+        "role": "mere",
+        "birth_date": "19800512",
+    }
     assert (row["centre15_allowed"], row["bris_de_glace_allowed"]) == (False, True)
     assert row["web_access"] is True
     assert session.status(child) == DmpStatus(DmpState.EXISTS, authorized=True)
@@ -130,7 +156,7 @@ def test_a_reactivation_keeps_the_choices_and_the_guardian(
     server.store.seed([{"ins": child.ins, "status": "closed"}])
     choices = Consent(True, bris_de_glace_allowed=False, centre15_allowed=True)
 
-    session.reactivate(child, choices, Guardian("MARTIN", "Jeanne", "mere"))
+    session.reactivate(child, choices, Guardian("MARTIN", "Jeanne", "mere", "19800512"))
 
     row = entry(server, child.ins)
     assert row["status"] == "active"
@@ -139,7 +165,12 @@ def test_a_reactivation_keeps_the_choices_and_the_guardian(
         False,
         True,
     )
-    assert row["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    assert row["guardian"] == {
+        "last_name": "MARTIN",
+        "first_name": "Jeanne",
+        "role": "mere",
+        "birth_date": "19800512",
+    }
     assert (row["created_by_rpps"], row["structure_id"]) == (PHARMACIST_RPPS, server.structure_id)
     assert session.status(child) == DmpStatus(DmpState.EXISTS, authorized=True)
 
@@ -155,7 +186,7 @@ def test_the_ledger_policy_reactivates_with_the_guardian(
     child = session.certified_identity(child_of(adult(9), "Lou"))
     server.store.seed([{"ins": child.ins, "status": "closed"}])
     consent = Consent(True, bris_de_glace_allowed=not centre15, centre15_allowed=centre15)
-    guardian = Guardian("MARTIN", "Paul", "pere")
+    guardian = Guardian("MARTIN", "Paul", "pere", "19790101")
     record = consent_record(consent, False, "fr", PHARMACIST_RPPS)
     with Ledger(tmp_path / "ledger.db", load_or_create_keys(tmp_path, "k")) as ledger:
         policy = LedgerPolicy(lambda: ledger)
@@ -169,7 +200,12 @@ def test_the_ledger_policy_reactivates_with_the_guardian(
         statuses = ledger.read(lambda conn: conn.execute("SELECT status FROM acts").fetchall())
         assert statuses == [(CONFIRMED,)]
     row = entry(server, child.ins)
-    assert row["guardian"] == {"last_name": "MARTIN", "first_name": "Paul", "role": "pere"}
+    assert row["guardian"] == {
+        "last_name": "MARTIN",
+        "first_name": "Paul",
+        "role": "pere",
+        "birth_date": "19790101",
+    }
     assert (row["bris_de_glace_allowed"], row["centre15_allowed"]) == (not centre15, centre15)
 
 

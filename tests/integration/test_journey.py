@@ -3,7 +3,7 @@ real ledger. Taps are dispatched as the screens will dispatch them."""
 
 from __future__ import annotations
 
-import threading
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,75 +12,24 @@ import pytest
 
 from kiosk.appliance.wiring import patient_reader
 from kiosk.billing.consent_record import ConsentRecord
-from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import Ledger
 from kiosk.billing.reports import report
 from kiosk.config import Config
 from kiosk.core import flow as f
-from kiosk.core.code_gate import CodeGate
-from kiosk.core.journey import Journey, Services
-from kiosk.core.lazy import Lazy
-from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
+from kiosk.core.consent_text import consent_text_sha256
 from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
-from kiosk.hardware.cards import cps_from_profile, vitale_from_profile
-from kiosk.sim.sandbox.client_config import sandbox_client
-from kiosk.sim.sandbox.server import SandboxServer
+from kiosk.hardware.cards import vitale_from_profile
 from kiosk.ui.i18n import render
 from tests.conftest import InsertCard, load_profile
+from tests.integration.journey_harness import CODE, CPS, JourneyHarness
 
 pytestmark = pytest.mark.pcsc
 
-CODE = "2468"
-CPS = cps_from_profile(load_profile("cps-dupont-titulaire.json"))[0]
 MARTIN = load_profile("vitale-famille-martin.json")
 
 
-class Harness:
+class Harness(JourneyHarness):
     def __init__(self, tmp: Path, faults: dict[str, str] | None = None) -> None:
-        self.server = SandboxServer(tmp / "sandbox", port=0, faults=faults, fault_delay=30).start()
-        self.client = sandbox_client(self.server, deadline=2.0)
-        self.ledger = Ledger(
-            tmp / "state" / "ledger.db", load_or_create_keys(tmp / "state", "kiosk-test")
-        )
-        self.changed = threading.Condition()
-        self.outcomes: list[f.Outcome] = []
-        self.receipts: list[tuple[f.Outcome, bool]] = []
-
-        services = Services(
-            read_vitale=patient_reader(Config()),
-            client=Lazy.of(self.client),
-            ledger=Lazy.of(self.ledger),
-            practitioner=lambda: practitioner_from_cps(CPS),
-            rpps=lambda: CPS.rpps,
-            check_code=CodeGate(hashed_code_checker(hash_code(CODE))).try_code,
-            print_receipt=lambda outcome, _language, access: self.receipts.append(
-                (outcome, access is not None)
-            ),
-        )
-        self.journey = Journey(services, on_change=self._changed, on_finished=self.outcomes.append)
-
-    def _changed(self, _flow: f.Flow) -> None:
-        with self.changed:
-            self.changed.notify_all()
-
-    def wait(self, screen: f.Screen, timeout: float = 8.0) -> f.Flow:
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while self.journey.flow.screen is not screen:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"still on {self.journey.flow.screen}, wanted {screen}")
-                self.changed.wait(left)
-        return self.journey.flow
-
-    def tap(self, action: str, value: object = None) -> None:
-        self.journey.dispatch(f.Tap(action, value))  # type: ignore[arg-type]
-
-    def close(self) -> None:
-        self.journey.close()
-        self.ledger.close()
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(tmp, patient_reader(Config()), faults)
 
 
 @pytest.fixture
@@ -118,7 +67,13 @@ def test_holder_opens_a_dmp_with_web_access(harness: Harness, insert_card: Inser
     consent_and_attest(harness, mobile="06 12 34 56 78")
     done = harness.wait(f.Screen.DONE)
     assert done.outcome is f.Outcome.CREATED
-    assert harness.receipts == [(f.Outcome.CREATED, True)]
+    (receipt,) = harness.receipts
+    assert (receipt.outcome, receipt.web_access is not None) == (f.Outcome.CREATED, True)
+    assert (receipt.first_name, receipt.last_name, receipt.birth_date) == (
+        "Jeanne", "MARTIN", "19800512"
+    )  # fmt: skip
+    assert (receipt.pharmacist, receipt.web_access_requested) == ("Claire DUPONT", True)
+    assert not receipt.patient_left
     harness.tap("done")
     welcome = harness.wait(f.Screen.WELCOME)
     assert not welcome.holds_patient_data()
@@ -135,13 +90,64 @@ def test_holder_opens_a_dmp_with_web_access(harness: Harness, insert_card: Inser
 def test_child_goes_through_the_legal_representative(
     harness: Harness, insert_card: InsertCard
 ) -> None:
+    """The father, not the card's first beneficiary, picks his own name then "père": he is
+    the representative the service records, the ledger's consent hash covers his
+    declaration, and the accusé names him."""
     start(harness, insert_card, 2)  # Léo, born 2015
     harness.wait(f.Screen.GUARDIAN)
-    harness.tap("guardian", "mere")
+    harness.tap("guardian", "pere")  # no name picked yet: nothing happens
+    assert harness.journey.flow.screen is f.Screen.GUARDIAN
+    harness.tap("representative", 1)  # Moussa N'DIAYE
+    harness.tap("guardian", "pere")
     consent_and_attest(harness)
     harness.wait(f.Screen.DONE)
     (dmp,) = harness.server.store.list()
-    assert dmp["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    assert dmp["guardian"] == {
+        "last_name": "N'DIAYE", "first_name": "Moussa", "role": "pere", "birth_date": "19781103"
+    }  # fmt: skip
+    (receipt,) = harness.receipts
+    assert receipt.guardian is not None
+    assert (receipt.guardian.first_name, receipt.first_name) == ("Moussa", "Léo")
+    (consent,) = harness.ledger.read(
+        lambda conn: conn.execute("SELECT consent FROM entries WHERE seq = 1").fetchone()
+    )
+    record = json.loads(consent)
+    assert record["representative_role"] == "pere"
+    assert record["text_sha256"] == consent_text_sha256("fr", "pere")
+    assert record["text_sha256"] != consent_text_sha256("fr")
+    assert "Moussa" not in consent
+    assert "DIAYE" not in consent
+
+
+def test_card_pulled_during_the_creation_still_gives_the_accuse(
+    tmp_path: Path, insert_card: InsertCard
+) -> None:
+    """The service commits, its answer is late; the patient pulls the card. The DMP is
+    created and paid, the accusé prints for the pharmacist to hand over, and the welcome
+    screen tells the patient so."""
+    h = Harness(tmp_path, faults={"create": "commit_then_timeout"})
+    try:
+        start(h, insert_card, 0)
+        consent_and_attest(h, mobile="0612345678")
+        h.wait(f.Screen.CREATING)
+        h.journey.dispatch(f.CardRemoved())
+        welcome = h.wait(f.Screen.WELCOME, timeout=1.0)
+        assert welcome.notice is f.WelcomeNotice.FINISHING
+        assert not welcome.holds_patient_data()
+        deadline = time.monotonic() + 15
+        while h.journey.flow.notice is f.WelcomeNotice.FINISHING:
+            assert time.monotonic() < deadline, "the creation never ended"
+            time.sleep(0.05)
+        assert h.journey.flow.notice is f.WelcomeNotice.RECEIPT_AT_COUNTER
+        assert "pharmacien" in render(f.WelcomeNotice.RECEIPT_AT_COUNTER, "fr")
+        (receipt,) = h.receipts
+        assert receipt.patient_left
+        assert (receipt.first_name, receipt.outcome) == ("Jeanne", f.Outcome.CREATED)
+        assert receipt.web_access is None  # nobody was there to take the codes
+        assert report(h.ledger._conn)["openings"] == 1
+        assert h.journey._remote.receipt is None
+    finally:
+        h.close()
 
 
 def test_card_pulled_on_consent_wipes_everything_and_sends_nothing(

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from kiosk.config import KioskConfig, PrinterConfig
-from kiosk.dmp.models import WebAccess
+from kiosk.dmp.models import Guardian, WebAccess
+from kiosk.documents.facts import ReceiptFacts
 from kiosk.documents.printing import PrintResult, Problem, ReceiptPrinter
 from kiosk.ui.i18n import render
 from tests.integration.escpos_printer import (
@@ -38,6 +39,16 @@ AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)  # 10:30 in Paris
 PHARMACY = "Pharmacie de l'Église"
 CUT = (b"\x1dV\x00", b"\x1dV\x01", b"\x1dVA\x00", b"\x1dVB\x00")
 SELECT_CP858 = b"\x1bt\x13"  # ESC t 19: PC858
+SPACE_URL = "https://www.monespacesante.fr"
+
+
+def facts(
+    outcome: str = "created", language: str = "fr", access: WebAccess | None = None
+) -> ReceiptFacts:
+    """Léa Martin's accusé, through her mother (her online access created with ``access``)."""
+    return ReceiptFacts(outcome, language, "Léa", "MARTIN", "20150312",
+                        Guardian("MARTIN", "Sophie", "mere"), "Claire DUPONT", centre15=False,
+                        web_access_requested=access is not None, web_access=access)  # fmt: skip
 
 
 def shown(result: PrintResult) -> str:
@@ -98,7 +109,7 @@ def assert_ticket_shape(ticket: Ticket, width: int) -> None:
 
 def test_network_ticket_with_web_access(spool: Path) -> None:
     with LoopbackPrinter() as printer:
-        result = network_printer(spool, printer.port).print_receipt("created", "fr", ACCESS, now=AT)
+        result = network_printer(spool, printer.port).print_receipt(facts(access=ACCESS), now=AT)
         data = printer.wait_job()
     assert result == PrintResult(pdf=result.pdf, ticket=True, ticket_wanted=True)
     assert result.ok
@@ -108,10 +119,18 @@ def test_network_ticket_with_web_access(spool: Path) -> None:
     ticket = decode(data[len(PAPER_STATUS_QUERY) :])
     assert_ticket_shape(ticket, 42)
     assert "Accusé de création de votre DMP" in ticket.lines
-    assert "Pharmacie de l'Église" in ticket.lines
-    assert "23/11/2026 10:30" in ticket.lines
-    assert "Vos codes d'accès en ligne" in ticket.lines
-    assert "Votre Dossier Médical Partagé est ouvert." in ticket.lines
+    for line in ("Pour : Léa MARTIN", "Date de naissance : 12/03/2015",
+                 "Parent ou tuteur : Sophie MARTIN (mère)", "Date : 23/11/2026 à 10:30",
+                 "Pharmacie : Pharmacie de l'Église", "Pharmacien·ne : Claire DUPONT",
+                 "Accès en ligne demandé : oui", "Vos codes d'accès en ligne",
+                 "Voir et gérer votre DMP"):  # fmt: skip
+        assert line in ticket.lines
+    assert "Ouverture en cas d'urgence (bris de\n  glace) : oui" in ticket.text
+    assert "Lecture par le médecin du\n  SAMU-Centre 15 : non" in ticket.text
+    # the QR code to Mon espace santé: printed by the printer, centred, after the text
+    assert ticket.qr == [(ticket.lines.index("Mon espace santé"), SPACE_URL)]
+    assert ticket.lines[-2:] == ["Mon espace santé", ""]
+    assert b"\x1ba\x01\x1d(k" in data  # centred (ESC a 1) right before the code
     # the secrets on lines of their own, whole, after their labels
     lines = ticket.lines
     assert lines[lines.index("Identifiant / Identifier :") + 1] == "P123456789"
@@ -130,7 +149,7 @@ def test_spooled_receipts_are_deleted_after_15_minutes(spool: Path) -> None:
     """Without a ticket printer the PDF waits for the spooler; not for ever (it may hold
     the web-access secrets)."""
     printer = ReceiptPrinter(KioskConfig(pharmacy_name="P", spool=str(spool)))
-    result = printer.print_receipt("created", "fr", ACCESS, now=AT)
+    result = printer.print_receipt(facts(access=ACCESS), now=AT)
     assert result.pdf is not None
     assert "s3cr3t-Pw_x-2026" in pdf_text(result.pdf)
     old = spool / "receipt-old.pdf"
@@ -147,7 +166,7 @@ def test_spooled_receipts_are_deleted_after_15_minutes(spool: Path) -> None:
 def test_reactivation_ticket_without_web_access(spool: Path, width: int) -> None:
     with LoopbackPrinter() as printer:
         result = network_printer(spool, printer.port, width).print_receipt(
-            "reactivated", "fr", None, now=AT
+            facts("reactivated"), now=AT
         )
         ticket = decode(printer.wait_job()[len(PAPER_STATUS_QUERY) :])
     assert result.ok
@@ -157,21 +176,26 @@ def test_reactivation_ticket_without_web_access(spool: Path, width: int) -> None
     assert "Mot de passe" not in ticket.text
     assert "Identifiant" not in ticket.text
     assert "www.monespacesante.fr" in ticket.text.split()
+    assert [url for _, url in ticket.qr] == [SPACE_URL]
 
 
 def test_english_ticket(spool: Path) -> None:
     with LoopbackPrinter() as printer:
-        result = network_printer(spool, printer.port).print_receipt("created", "en", ACCESS, now=AT)
+        result = network_printer(spool, printer.port).print_receipt(
+            facts("created", "en", ACCESS), now=AT
+        )
         ticket = decode(printer.wait_job()[len(PAPER_STATUS_QUERY) :])
     assert result.ok
     assert "Your DMP has been opened" in ticket.lines
     assert "Your online access" in ticket.lines
+    assert "Parent or guardian: Sophie MARTIN (mother)" in ticket.lines
+    assert "Date: 23/11/2026 at 10:30" in ticket.lines
     assert "s3cr3t-Pw_x-2026" in ticket.lines
 
 
 def test_printer_that_does_not_answer_status_still_prints(spool: Path) -> None:
     with LoopbackPrinter(silent=True) as printer:
-        result = network_printer(spool, printer.port).print_receipt("created", "fr", None)
+        result = network_printer(spool, printer.port).print_receipt(facts())
         ticket = decode(printer.wait_job())
     assert result.ok
     assert result.ticket
@@ -180,7 +204,7 @@ def test_printer_that_does_not_answer_status_still_prints(spool: Path) -> None:
 
 def test_printer_out_of_paper(spool: Path) -> None:
     with LoopbackPrinter(paper=False) as printer:
-        result = network_printer(spool, printer.port).print_receipt("created", "fr", ACCESS)
+        result = network_printer(spool, printer.port).print_receipt(facts(access=ACCESS))
         data = printer.wait_job()
     assert data == PAPER_STATUS_QUERY  # asked, then nothing sent to a printer with no paper
     assert result.ticket is False
@@ -197,7 +221,7 @@ def test_unreachable_printer_still_spools_the_pdf(
 ) -> None:
     port = closed_port()
     caplog.set_level("DEBUG")
-    result = network_printer(spool, port).print_receipt("created", "fr", ACCESS)
+    result = network_printer(spool, port).print_receipt(facts(access=ACCESS))
     assert result.pdf is not None
     assert result.pdf.is_file()
     assert result.ticket is False
@@ -216,14 +240,14 @@ def test_file_printer(spool: Path, tmp_path: Path) -> None:
         KioskConfig(pharmacy_name="Pharmacie des Œillets", spool=str(spool)),
         PrinterConfig(kind="file", device=str(device), width=32),
     )
-    result = printer.print_receipt("created", "fr", ACCESS, now=AT)
+    result = printer.print_receipt(facts(access=ACCESS), now=AT)
     assert result.ok
     assert result.ticket
     assert result.pdf is None  # the secrets are on the ticket: the PDF copy is gone
     assert stat.S_IMODE(device.stat().st_mode) == 0o600  # the renderer's files are private
     ticket = decode(device.read_bytes())  # write-only: no status query
     assert_ticket_shape(ticket, 32)
-    assert "Pharmacie des OEillets" in ticket.lines  # no Œ in CP858
+    assert "Pharmacie : Pharmacie des\n  OEillets" in ticket.text  # no Œ in CP858
     assert "s3cr3t-Pw_x-2026" in ticket.lines
 
 
@@ -235,7 +259,7 @@ def test_pdf_failure_does_not_stop_the_ticket(tmp_path: Path) -> None:
         KioskConfig(pharmacy_name=PHARMACY, spool=str(not_a_dir)),
         PrinterConfig(kind="file", device=str(device)),
     )
-    result = printer.print_receipt("created", "fr", ACCESS)
+    result = printer.print_receipt(facts(access=ACCESS))
     assert result.pdf is None
     assert result.ticket is True
     assert result.problems == (Problem.PDF_FAILED,)
@@ -265,7 +289,7 @@ def test_hung_printer_is_killed_and_the_secret_never_on_the_command_line(
     )
     results: list[PrintResult] = []
     worker = threading.Thread(
-        target=lambda: results.append(printer.print_receipt("created", "fr", ACCESS))
+        target=lambda: results.append(printer.print_receipt(facts(access=ACCESS)))
     )
     begin = time.monotonic()
     worker.start()
@@ -302,7 +326,7 @@ def test_renderer_that_hangs_is_killed(spool: Path) -> None:
         command=[sys.executable, "-c", "import time; time.sleep(60)"],
     )
     begin = time.monotonic()
-    result = printer.print_receipt("created", "fr", ACCESS)
+    result = printer.print_receipt(facts(access=ACCESS))
     assert time.monotonic() - begin < 5
     assert result.pdf is None
     assert result.problems == (Problem.TIMEOUT,)
@@ -332,7 +356,7 @@ def test_renderer_that_crashes(
         command=[sys.executable, "-c", script],
     )
     caplog.set_level("DEBUG")
-    result = printer.print_receipt("created", "fr", ACCESS)
+    result = printer.print_receipt(facts(access=ACCESS))
     assert result.pdf is None
     assert result.ticket is False
     assert result.problems == (problem,)
@@ -347,7 +371,7 @@ def test_renderer_that_crashes(
 def test_receipts_in_the_background_come_out_in_order(spool: Path) -> None:
     with LoopbackPrinter() as printer:
         receipts = network_printer(spool, printer.port)
-        futures = [receipts.submit(o, "fr", None) for o in ("created", "reactivated")]
+        futures = [receipts.submit(facts(o)) for o in ("created", "reactivated")]
         results = [f.result(30) for f in futures]
         receipts.close()
         deadline = time.monotonic() + 5
@@ -372,7 +396,7 @@ def test_journey_callback_prints_in_the_background(spool: Path) -> None:
         receipts = network_printer(spool, printer.port)
         callback = receipts.journey_callback(on_result)
         begin = time.monotonic()
-        callback(Outcome.REACTIVATED, "fr", ACCESS)
+        callback(facts(Outcome.REACTIVATED, access=ACCESS))
         assert time.monotonic() - begin < 0.2  # the journey is not held while it prints
         assert done.wait(30)
         receipts.close()

@@ -4,6 +4,7 @@ one cannot go through `kiosk run --demo`), and a child's DMP with web access."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import partial
 from pathlib import Path
@@ -39,6 +40,21 @@ def assert_secrets_never_shown(run: dict[str, Any], receipt: str) -> None:
     assert shown == []
     assert run["remote_web_access"] is False  # the journey let go of the secrets
     assert run["flow_holds_patient_data"] is False
+
+
+def assert_consent_hash_is_of_what_was_seen(run: dict[str, Any]) -> None:
+    """EX_1.1-1010: the ledger's consent hash, rebuilt from the texts the widgets showed
+    (information, the representative's declaration and the boxes, the web-access warning),
+    not from the code's tables."""
+    seen = run["consent_seen"]
+    parts = [*seen["information"], *seen["consent"], *seen.get("contact", [])]
+    digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+    record = run["ledger_last_consent"]
+    assert record["text_sha256"] == digest
+    assert record["representative_role"] == "mere"
+    assert record["warning_language"] == record["language"] == "fr"
+    assert record["attestation"] == "site_code"
+    assert len(seen["consent"]) == 4  # the declaration, then the three boxes
 
 
 def assert_screenshots(run: dict[str, Any], out: Path) -> None:
@@ -78,8 +94,11 @@ def test_a_child_dmp_with_web_access(pcscd: Pcscd, tmp_path: Path) -> None:
     for screen in ("guardian", "consent", "contact", "attestation", "done"):
         assert screen in run["screens"]
     (dmp,) = run["dmps"]
-    assert dmp["guardian"] == {"last_name": "MARTIN", "first_name": "Jeanne", "role": "mere"}
+    assert dmp["guardian"] == {
+        "last_name": "MARTIN", "first_name": "Jeanne", "role": "mere", "birth_date": "19800512"
+    }  # fmt: skip
     assert dmp["web_access"] is True
+    assert_consent_hash_is_of_what_was_seen(run)
     assert dmp["centre15_allowed"] is False
     assert run["ledger_last_act"]["act_code"] == "DMP_OPEN"
     assert run["ledger_last_act"]["status"] == "confirmed"

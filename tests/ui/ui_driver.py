@@ -256,6 +256,8 @@ class Stage:
         self.cond = threading.Condition()
         self.renders: list[tuple[float, f.Flow]] = []
         self.texts_seen: set[str] = set()
+        # what the consent covers, as the screens last showed it: screen -> texts
+        self.consent_seen: dict[str, list[str]] = {}
         self.then: Callable[[f.Flow, Any], None] | None = None
 
     def rendered(self, flow: f.Flow, screen: Any) -> None:
@@ -263,11 +265,27 @@ class Stage:
         for widget in walk(screen):
             self.texts_seen.update(strings_of(widget))
         self.texts_seen.add(repr(flow))
+        self._consent_texts(flow, screen.ids)
         with self.cond:
             self.renders.append((now, flow))
             self.cond.notify_all()
         if self.then is not None:
             self.then(flow, screen)
+
+    def _consent_texts(self, flow: f.Flow, ids: Any) -> None:
+        """The texts the consent covers, read off the widgets the patient saw: the
+        information, the consent screen when its box was ticked, the confirmed warning."""
+        s = f.Screen
+        if flow.screen is s.INFORMATION:
+            self.consent_seen["information"] = [ids.information.text]
+        elif flow.screen is s.CONSENT and flow.choices.consent and not flow.warning:
+            declaration = [ids.declaration.text] if ids.declaration.text else []
+            boxes = [ids[name].label for name in ("consent", "bris_de_glace", "centre15")]
+            self.consent_seen.setdefault("consent", declaration + boxes)
+        elif flow.screen is s.CONSENT and not flow.choices.consent:
+            self.consent_seen.pop("consent", None)  # unticked: ticked again later
+        elif flow.screen is s.CONTACT and flow.choices.web_access_warned:
+            self.consent_seen["contact"] = [ids.message.text]
 
     def mark(self) -> int:
         with self.cond:
@@ -442,19 +460,28 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     base = f.Flow(today=TODAY, language=language)
     r = dataclasses.replace
     held = r(base, card=card, beneficiary=0)
-    child = r(base, card=card, beneficiary=4, guardian_role="mere", dmp_state="not_found")
+    child = r(
+        base, card=card, beneficiary=4, representative=0, guardian_role="mere",
+        dmp_state="not_found",
+    )  # fmt: skip
     contact = f.Choices(consent=True, mobile=MOBILE, email=EMAIL)
     patient_messages = [*CardProblem, *DmpProblem, *f.JourneyProblem]
     longest = max(patient_messages, key=lambda message: len(render(message, language)))
     back = t(UiText.COMMON_BACK, language)
     return [
         ("welcome", base, None),
+        ("welcome-notice", r(base, notice=f.WelcomeNotice.RECEIPT_AT_COUNTER), _staff_notice),
         ("welcome-staff-notice", base, _staff_notice),
         ("insert_card", r(base, screen=s.INSERT_CARD), None),
         ("reading", r(base, screen=s.READING), None),
         ("choose_beneficiary", r(base, screen=s.CHOOSE, card=card), None),
         ("choose_beneficiary-casanova", r(base, screen=s.CHOOSE, card=long_names), None),
         ("guardian", r(base, screen=s.GUARDIAN, card=card, beneficiary=4), None),
+        (
+            "guardian-chosen",
+            r(base, screen=s.GUARDIAN, card=card, beneficiary=4, representative=1),
+            None,
+        ),
         ("checking", r(held, screen=s.CHECKING), None),
         ("already_exists", r(held, screen=s.EXISTS, dmp_state="exists"), None),
         ("closed", r(held, screen=s.CLOSED, dmp_state="closed"), None),
@@ -617,6 +644,15 @@ class Kiosk:
         if row is None:
             return None
         return dict(zip(("act_code", "status", "amount_cents"), row, strict=True))
+
+    def last_consent(self) -> dict[str, Any] | None:
+        row = self.ledger.read(
+            lambda conn: conn.execute(
+                "SELECT consent FROM entries WHERE kind = 'act' AND consent > ''"
+                " ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
 
     def drain(self, timeout: float = 15) -> None:
         """Wait until the journey's worker has nothing left to do."""
@@ -788,13 +824,14 @@ def scenario_pull(out: Path) -> dict[str, Any]:
                 "patient_data_before": len(before),
                 "flow_holds_patient_data": journey.flow.holds_patient_data(),
                 "flow_screen": journey.flow.screen.value,
-                "remote": [k for k in ("session", "identity", "web_access")
+                "remote": [k for k in ("session", "identity", "receipt")
                            if getattr(remote, k) is not None],
             })  # fmt: skip
 
         def to_information(beneficiary: int, guardian: str = "mere") -> None:
             insert()
             tap("choose", beneficiary, expect=s.GUARDIAN)
+            tap("representative", 0)  # the holder, Jeanne MARTIN, declares
             since = stage.mark()
             tap("guardian", guardian)
             stage.wait_screen(s.INFORMATION, since)
@@ -857,6 +894,7 @@ def scenario_pull(out: Path) -> dict[str, Any]:
             kiosk.server.faults["status"] = "timeout"
             insert()
             tap("choose", 4, expect=s.GUARDIAN)
+            tap("representative", 1)
             tap("guardian", "pere", expect=s.CHECKING)
             pull(s.CHECKING)
             kiosk.drain()
@@ -968,11 +1006,13 @@ def scenario_autopilot(
             status = None if seeded is None else kiosk.server.store.status(seeded)[0]
             result["seeded_status"] = status
             result["dmps"] = kiosk.server.store.list()
-            result["remote_web_access"] = kiosk.journey._remote.web_access is not None
+            result["remote_web_access"] = kiosk.journey._remote.receipt is not None
+            result["ledger_last_consent"] = kiosk.last_consent()
             result["flow_holds_patient_data"] = kiosk.journey.flow.holds_patient_data()
             kiosk.close()
             daemon.stop()
     result["texts_seen"] = sorted(stage.texts_seen)
+    result["consent_seen"] = stage.consent_seen
     return result
 
 

@@ -81,14 +81,16 @@ def test_status_request_round_trip() -> None:
 
 
 @pytest.mark.parametrize(
-    "guardian", [None, Guardian("MARTIN", "Jeanne", "mere"), Guardian("DURAND", "Éric", "tuteur")]
+    "guardian",
+    [None, Guardian("MARTIN", "Jeanne", "mere", "19800512"), Guardian("DURAND", "Éric", "tuteur")],
 )
 @pytest.mark.parametrize(
     "consent", [Consent(True), Consent(True, False, False), Consent(True, True, False)]
 )
 def test_create_request_round_trip(consent: Consent, guardian: Guardian | None) -> None:
     call = m.read_create_request(wire(m.create_request(IDENTITY, consent, guardian)))
-    assert call == m.CreateCall(ins=INS, consent=consent, guardian=guardian)
+    birth_date = IDENTITY.birth_date  # the service checks a minor has an adult representative
+    assert call == m.CreateCall(ins=INS, consent=consent, guardian=guardian, birth_date=birth_date)
 
 
 @pytest.mark.parametrize("guardian", [None, Guardian("MARTIN", "Jeanne", "mere")])

@@ -27,6 +27,7 @@ from kiosk.core.flow import (
     DmpFailed,
     Event,
     Finished,
+    FinishedUnseen,
     Flow,
     JourneyProblem,
     OpenDmp,
@@ -37,6 +38,7 @@ from kiosk.core.flow import (
     Screen,
     Tap,
     Tick,
+    WelcomeNotice,
     Wipe,
     fresh,
     is_minor,
@@ -115,10 +117,11 @@ def test_toggles_flip_and_the_choices_reach_open_dmp() -> None:
     run = reach_run(S.CONSENT)
     run.send(Tap("toggle", "bris_de_glace"), Tap("toggle", "centre15"))
     run.send(Tap("toggle", "consent"), Tap("toggle", "centre15"), Tap("toggle", "unknown"))
-    assert run.flow.choices == Choices(consent=True, bris_de_glace=False, centre15=True)
+    chosen = Choices(consent=True, bris_de_glace=False, centre15=True, consent_language="fr")
+    assert run.flow.choices == chosen
     run.send(Tap("next"), Tap("skip"))
     (command,) = opened(attest(run))
-    assert command.choices == Choices(consent=True, bris_de_glace=False, centre15=True)
+    assert command.choices == chosen
 
 
 @pytest.mark.parametrize("consented", [False, True])
@@ -142,7 +145,8 @@ def test_full_creation_path_commands_in_order() -> None:
     run = reach_run(S.DONE)
     assert run.kinds() == [ReadCard, CheckDmp, CheckAttestation, OpenDmp, PrintReceipt]
     (command,) = opened(run.commands)
-    assert command == OpenDmp(HOLDER, replace(Choices(), consent=True), None, False)
+    consented = replace(Choices(), consent=True, consent_language="fr")
+    assert command == OpenDmp(HOLDER, consented, None, False)
     assert run.flow.outcome is Outcome.CREATED
     commands = run.send(Tap("done"))
     assert commands == [Finished(Outcome.CREATED), Wipe()]
@@ -157,6 +161,15 @@ def test_a_minor_goes_through_guardian_and_needs_a_known_role(minor: int) -> Non
     run.send(*TO_CHOOSE, Tap("choose", minor))
     assert run.flow.screen is S.GUARDIAN
     assert run.flow.needs_guardian
+    # nobody named yet: a role alone is nobody's declaration
+    assert run.send(Tap("guardian", "tuteur")) == []
+    assert run.flow.screen is S.GUARDIAN
+    # only an adult on the card may declare: never the minor, another minor, or nobody
+    for nobody in (TWIN_LEO, TWIN_ZOE, CHILD_2019, 99, -1, True, "0", None):
+        assert run.send(Tap("representative", nobody)) == []
+        assert run.flow.representative is None
+    run.send(Tap("representative", SPOUSE))
+    assert run.flow.representative == SPOUSE
     for ignored in (Tap("guardian", "voisin"), Tap("guardian"), Tap("guardian", 1), Tap("next")):
         assert run.send(ignored) == []
         assert run.flow.screen is S.GUARDIAN
@@ -168,11 +181,25 @@ def test_a_minor_goes_through_guardian_and_needs_a_known_role(minor: int) -> Non
     (command,) = opened(attest(run))
     assert command.beneficiary == minor
     assert command.guardian_role == "tuteur"
+    assert command.representative == SPOUSE  # who picked their name, not the holder
+
+
+def test_a_minor_alone_on_the_card_cannot_open_her_own_dmp() -> None:
+    """A 16-year-old whose card names nobody else: she is never her own representative,
+    and nobody is picked for her; the journey stops, saying who must come."""
+    teen = replace(MARTIN.beneficiaries[TWIN_LEO], birth_date="20100301")
+    card = replace(MARTIN, beneficiaries=(teen,))
+    run = Run(start())
+    commands = run.send(Tap("start"), CardInserted("vitale"), CardRead(card), Tap("choose", 0))
+    assert run.flow.screen is S.ERROR
+    assert run.flow.message is JourneyProblem.REPRESENTATIVE_ABSENT
+    assert not any(isinstance(c, CheckDmp) for c in commands)
+    assert run.send(Tap("representative", 0)) == []
 
 
 @pytest.mark.parametrize("role", GUARDIAN_ROLES)
 def test_every_declared_role_is_accepted(role: str) -> None:
-    flow = reach(S.GUARDIAN)
+    flow, _ = send(reach(S.GUARDIAN), Tap("representative", HOLDER))
     flow, commands = send(flow, Tap("guardian", role))
     assert flow.screen is S.CHECKING
     assert flow.guardian_role == role
@@ -180,10 +207,12 @@ def test_every_declared_role_is_accepted(role: str) -> None:
 
 
 def test_guardian_back_returns_to_choose_and_forgets_the_minor() -> None:
-    flow, _ = send(reach(S.GUARDIAN), Tap("back"))
+    flow, _ = send(reach(S.GUARDIAN), Tap("representative", HOLDER))
+    flow, _ = send(flow, Tap("back"))
     assert flow.screen is S.CHOOSE
     assert flow.beneficiary is None
     assert flow.guardian_role is None
+    assert flow.representative is None
     flow, commands = send(flow, Tap("choose", HOLDER))
     assert flow.screen is S.CHECKING
     assert commands == [CheckDmp(HOLDER)]
@@ -279,6 +308,32 @@ def test_contact_needs_two_nexts_the_first_shows_the_warning(action: str) -> Non
     assert choices.web_access_warned
 
 
+def test_the_warning_counts_in_the_language_it_was_confirmed_in() -> None:
+    run = reach_run(S.CONTACT)
+    run.send(Tap("mobile", "0612345678"), Tap("next"), Tap("language"))  # read in English
+    run.send(Tap("next"))
+    assert run.flow.screen is S.ATTESTATION
+    assert run.flow.choices.warning_language == "en"
+    assert run.flow.choices.consent_language == "fr"  # consent was ticked in French
+
+
+def test_skipping_the_contact_forgets_the_warning() -> None:
+    run = reach_run(S.CONTACT)
+    run.send(Tap("mobile", "0612345678"), Tap("next"), Tap("skip"))
+    assert run.flow.choices.warning_language is None
+    assert not run.flow.choices.web_access_warned
+
+
+def test_consent_counts_in_the_language_on_screen_when_ticked() -> None:
+    run = reach_run(S.CONSENT)
+    run.send(Tap("language"), Tap("toggle", "consent"), Tap("language"))
+    assert run.flow.choices.consent_language == "en"
+    run.send(Tap("toggle", "consent"))  # unticked: no consent, no language
+    assert run.flow.choices.consent_language is None
+    run.send(Tap("toggle", "consent"))
+    assert run.flow.choices.consent_language == "fr"
+
+
 def test_changing_the_contact_resets_the_warning() -> None:
     run = reach_run(S.CONTACT)
     run.send(Tap("mobile", "0612345678"), Tap("next"))
@@ -308,7 +363,7 @@ def test_skip_clears_the_contact() -> None:
     run.send(Tap("mobile", "0612345678"), Tap("email", "a@example.org"), Tap("next"))
     run.send(Tap("skip"))
     assert run.flow.screen is S.ATTESTATION
-    assert run.flow.choices == replace(Choices(), consent=True)
+    assert run.flow.choices == replace(Choices(), consent=True, consent_language="fr")
 
 
 # --- the pharmacist's attestation ------------------------------------------------------
@@ -503,6 +558,33 @@ def test_card_removed_while_creating_wipes_and_ignores_the_late_answer() -> None
     assert not flow.holds_patient_data()
     late, commands = step(flow, DmpDone(Outcome.CREATED, web_access=True))
     assert (late, commands) == (flow, [])
+
+
+@pytest.mark.parametrize(
+    ("opened", "notice"),
+    [(True, WelcomeNotice.RECEIPT_AT_COUNTER), (False, WelcomeNotice.NOT_OPENED)],
+)
+def test_a_patient_who_pulled_the_card_is_told_where_the_accuse_is(
+    opened: bool, notice: WelcomeNotice
+) -> None:
+    flow, _ = step(reach(S.CREATING), CardRemoved())
+    assert flow.screen is S.WELCOME
+    assert flow.notice is WelcomeNotice.FINISHING  # the creation runs on
+    flow, commands = step(flow, FinishedUnseen(opened))
+    assert (flow.notice, commands) == (notice, [])
+    assert not flow.holds_patient_data()
+    # for that patient, not the next: gone once a journey starts or after a while
+    assert step(flow, Tap("start"))[0].notice is None
+    assert step(flow, CardInserted("vitale"))[0].notice is None
+    assert step(flow, Tick(T0 + RESET_AFTER))[0].notice is None
+    assert step(flow, Tick(T0 + 1))[0].notice is notice
+
+
+def test_an_unseen_outcome_is_not_shown_to_someone_else() -> None:
+    """Nobody was told "finishing": a late FinishedUnseen changes nothing."""
+    assert step(start(), FinishedUnseen(True)) == (start(), [])
+    mid = reach(S.CONSENT)
+    assert step(mid, FinishedUnseen(True)) == (mid, [])
 
 
 # --- the wipe -------------------------------------------------------------------------

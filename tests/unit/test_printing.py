@@ -18,15 +18,25 @@ import pytest
 
 from kiosk.appliance.wiring import receipt_printer
 from kiosk.config import Config, KioskConfig, PrinterConfig
-from kiosk.dmp.models import WebAccess
+from kiosk.dmp.models import Guardian, WebAccess
 from kiosk.documents.content import TITLES, receipt_content
+from kiosk.documents.facts import ReceiptFacts
 from kiosk.documents.printing import SPOOL_KEEP, PrintResult, Problem, ReceiptPrinter
-from kiosk.documents.render import Job, JobError
-from kiosk.documents.ticket import TicketLine, printable, ticket_lines
+from kiosk.documents.render import PROTOCOL, Job, JobError
+from kiosk.documents.ticket_layout import TicketLine, printable, ticket_lines
 from kiosk.ui.i18n import render
 
 ACCESS = WebAccess("P123456789", "s3cr3t-Pw_x-2026")
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+
+
+def facts(
+    outcome: str = "created", language: str = "fr", access: WebAccess | None = None
+) -> ReceiptFacts:
+    """Jeanne Zoé Martin's accusé (her online access created when ``access`` is given)."""
+    return ReceiptFacts(outcome, language, "Jeanne Zoé", "MARTIN", "19800512",
+                        pharmacist="Claire DUPONT", web_access_requested=access is not None,
+                        web_access=access)  # fmt: skip
 
 
 def shown(result: PrintResult) -> str:
@@ -75,7 +85,7 @@ def test_pdf_from_the_child_process(
     caplog.set_level("DEBUG")
     spool = tmp_path / "spool"
     printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie du Marché", spool=str(spool)))
-    result = printer.print_receipt("created", language, ACCESS, now=AT)
+    result = printer.print_receipt(facts("created", language, ACCESS), now=AT)
 
     assert result == PrintResult(pdf=result.pdf, ticket=False, ticket_wanted=False)
     assert result.pdf is not None
@@ -84,18 +94,23 @@ def test_pdf_from_the_child_process(
     assert stat.S_IMODE(spool.stat().st_mode) == 0o700
     text = pdf_text(result.pdf)
     assert TITLES["created"][language] in text
-    assert "Pharmacie du Marché — 23/11/2026 10:30" in text
+    assert "Pharmacie du Marché" in text
+    assert ("23/11/2026 à 10:30" if language == "fr" else "23/11/2026 at 10:30") in text
+    assert "Jeanne Zoé MARTIN" in text
+    assert "12/05/1980" in text
+    assert "Claire DUPONT" in text
     assert "P123456789" in text
     assert "s3cr3t-Pw_x-2026" in text
     # the job went on stdin: not in argv, not in the environment
     (args, kwargs), *_ = launched
     assert args == [sys.executable, "-m", "kiosk.documents.render"]
     assert kwargs["stdin"] == subprocess.PIPE
-    assert "s3cr3t" not in " ".join(args)
-    assert not any("s3cr3t" in value for value in kwargs["env"].values())
+    for private in ("s3cr3t", "Zoé", "MARTIN", "19800512"):
+        assert private not in " ".join(args)
+        assert not any(private in value for value in kwargs["env"].values())
     # logged: the file's name, never who it is for
     assert result.pdf.name in caplog.text
-    for secret in ("s3cr3t", "P123456789", "Marché"):
+    for secret in ("s3cr3t", "P123456789", "Marché", "Zoé", "MARTIN", "1980", "DUPONT"):
         assert secret not in caplog.text
 
 
@@ -103,7 +118,7 @@ def test_reactivation_pdf_without_web_access(tmp_path: Path) -> None:
     printer = ReceiptPrinter.from_config(
         Config(kiosk=KioskConfig(pharmacy_name="Pharmacie", spool=str(tmp_path)))
     )
-    result = printer.print_receipt("reactivated", "fr", None)
+    result = printer.print_receipt(facts("reactivated"))
     assert result.ok
     assert result.pdf is not None
     text = pdf_text(result.pdf)
@@ -114,7 +129,7 @@ def test_reactivation_pdf_without_web_access(tmp_path: Path) -> None:
 
 def test_no_partial_file_is_left_in_the_spool(tmp_path: Path) -> None:
     printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie", spool=str(tmp_path)))
-    result = printer.print_receipt("created", "fr", ACCESS)
+    result = printer.print_receipt(facts(access=ACCESS))
     assert [p.name for p in tmp_path.iterdir()] == [result.pdf.name if result.pdf else None]
 
 
@@ -129,30 +144,59 @@ def test_child_rejects_a_malformed_job_without_a_traceback() -> None:
 # -- the job and the result -------------------------------------------------------------
 
 
-def test_job_round_trip_keeps_every_field(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "receipt",
+    [
+        ReceiptFacts("created", "en", "Léa", "MARTIN", "20150300",
+                     Guardian("MARTIN", "Sophie", "mere"), "Claire DUPONT", bris_de_glace=False,
+                     centre15=False, web_access_requested=True, web_access=ACCESS,
+                     patient_left=True),
+        ReceiptFacts("reactivated", "fr", "Jean", "DURAND", "19500000"),
+    ],
+)  # fmt: skip
+def test_job_round_trip_keeps_every_field(tmp_path: Path, receipt: ReceiptFacts) -> None:
     usb = PrinterConfig(kind="usb", usb_vendor=0x04B8, usb_product=0x0202, width=56)
-    job = Job(tmp_path, "created", "en", "Pharmacie", ACCESS, AT, usb, 3.5)
+    job = Job(tmp_path, receipt, "Pharmacie", AT, usb, 3.5)
     again = Job.from_json(job.to_json())
     assert again == job
-    assert again.web_access is not None
-    assert again.web_access.password == ACCESS.password
-    assert "s3cr3t" not in repr(job)
+    assert again.facts == receipt
+    for private in ("s3cr3t", "Léa", "MARTIN", "2015", "Sophie"):
+        assert private not in repr(job)
+
+
+def good_job() -> dict[str, Any]:
+    job: dict[str, Any] = json.loads(
+        Job(Path("/s"), facts(), "P", AT, PrinterConfig(), 5).to_json()
+    )
+    return job
+
+
+def spoiled(**changes: Any) -> str:
+    job = good_job()
+    for key, value in changes.items():
+        if key in job:
+            job[key] = value
+        else:
+            job["facts"][key] = value
+    return json.dumps(job)
 
 
 @pytest.mark.parametrize(
     "text",
     [
         "[]",
-        '{"protocol": 1}',
-        json.dumps({"protocol": 1, "spool": "/s", "outcome": "created", "language": "fr",
-                    "pharmacy": "P", "web_access": None, "now": "2026-11-23T09:30:00",
-                    "printer": {}, "io_timeout": 5}),  # naive time
-        json.dumps({"protocol": 1, "spool": "/s", "outcome": "created", "language": "fr",
-                    "pharmacy": "P", "web_access": None, "now": "2026-11-23T09:30:00+00:00",
-                    "printer": {"colour": "red"}, "io_timeout": 5}),
+        json.dumps({"protocol": PROTOCOL}),
+        spoiled(protocol=1),  # the job of a kiosk before the accusé said who it is for
+        spoiled(now="2026-11-23T09:30:00"),  # naive time
+        spoiled(printer={"colour": "red"}),
+        spoiled(facts=["created"]),
+        spoiled(centre15="no"),  # a flag that is not a boolean
+        spoiled(guardian={"last_name": "MARTIN"}),
+        spoiled(web_access="P123456789"),
     ],
-)  # fmt: skip
+)
 def test_malformed_jobs(text: str) -> None:
+    assert Job.from_json(json.dumps(good_job())).facts == facts()  # the unspoiled one reads
     with pytest.raises(JobError):
         Job.from_json(text)
 
@@ -165,7 +209,7 @@ def test_printer_problems_read_in_french_with_the_printer_address(tmp_path: Path
                  "import sys; sys.stdin.read(); "
                  "print('{\"ticket_error\": \"unreachable\", \"detail\": \"x\"}')"],
     )  # fmt: skip
-    result = printer.print_receipt("created", "fr", None)
+    result = printer.print_receipt(facts())
     # no PDF reported by this renderer, a ticket error: both said, nothing raised
     assert result.problems == (Problem.TICKET_UNREACHABLE, Problem.CRASHED)
     assert shown(result)
@@ -179,7 +223,7 @@ def test_printer_problems_read_in_french_with_the_printer_address(tmp_path: Path
 @pytest.mark.parametrize("width", [24, 32, 42, 56, 64])
 def test_ticket_lines_fit_the_paper(width: int) -> None:
     long_name = "Grande Pharmacie de la Place de l'Hôtel-de-Ville et des Quatre-Chemins"
-    lines = ticket_lines(receipt_content("created", "fr", long_name, ACCESS, AT), width)
+    lines = ticket_lines(receipt_content(facts(access=ACCESS), long_name, AT), width)
     assert all(len(line.text) <= width for line in lines)
     texts = [line.text for line in lines]
     assert TicketLine("s3cr3t-Pw_x-2026", bold=True, big=True) in lines  # never split
@@ -191,9 +235,10 @@ def test_ticket_lines_fit_the_paper(width: int) -> None:
 
 
 def test_ticket_without_access_has_no_secrets() -> None:
-    lines = ticket_lines(receipt_content("created", "fr", "Pharmacie", None, AT), 42)
-    assert not any(line.bold and not line.center for line in lines)
+    lines = ticket_lines(receipt_content(facts(), "Pharmacie", AT), 42)
+    assert not any(line.big and not line.center for line in lines)
     assert "Mot de passe" not in " ".join(line.text for line in lines)
+    assert "Identifiant" not in " ".join(line.text for line in lines)
 
 
 def test_printable_keeps_french_and_replaces_what_cp858_lacks() -> None:
@@ -208,7 +253,7 @@ def test_printable_keeps_french_and_replaces_what_cp858_lacks() -> None:
 def test_relative_spool_is_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie", spool="receipts"))
-    result = printer.print_receipt("created", "fr", None)
+    result = printer.print_receipt(facts())
     assert result.ok
     assert result.pdf is not None
     assert result.pdf.parent == tmp_path / "receipts"
@@ -218,7 +263,7 @@ def test_renderer_that_cannot_start(tmp_path: Path, caplog: pytest.LogCaptureFix
     printer = ReceiptPrinter(
         KioskConfig(spool=str(tmp_path)), command=[str(tmp_path / "no-such-renderer")]
     )
-    result = printer.print_receipt("created", "fr", ACCESS)
+    result = printer.print_receipt(facts(access=ACCESS))
     assert result.problems == (Problem.CRASHED,)
     assert result.pdf is None
     assert shown(result) == "Le programme d'impression du reçu s'est arrêté de façon inattendue."
@@ -233,7 +278,7 @@ def secret_receipt(spool: Path, age: float) -> Path:
     PDF is the only copy, nobody deletes it once printed)."""
     printer = ReceiptPrinter(KioskConfig(pharmacy_name="Pharmacie", spool=str(spool)),
                              purge_every=None)  # fmt: skip
-    result = printer.print_receipt("created", "fr", ACCESS)
+    result = printer.print_receipt(facts(access=ACCESS))
     printer.close()
     assert result.pdf is not None
     assert ACCESS.password in pdf_text(result.pdf)

@@ -7,7 +7,11 @@ that is not XML), ``reset`` (connection dropped, nothing done), ``commit_then_re
 (the operation is committed, then the connection is dropped: the uncertain outcome),
 ``commit_then_timeout`` (committed, then no answer until the client gives up: a service
 too slow to answer in time), ``soap_fault`` (a SOAP fault ``Receiver:SERVICE_ERROR`` with
-HTTP 500, nothing done: the service itself failing).
+HTTP 500, nothing done: the service itself failing), ``soap_fault:CODE`` (the fault with
+that code, nothing done: ``soap_fault:DMP_EXISTS`` is ``Sender:DMP_EXISTS`` with HTTP 400,
+``soap_fault:Receiver:CODE`` a service-side one with HTTP 500; any code of a code's form,
+so the kiosk's table of codes, :data:`kiosk.dmp.service_errors.SERVICE_ERRORS`, can be
+walked through the real stack).
 
 Without ``@CALLS`` every call of OP is hit. ``@CALLS`` picks which calls of OP, counted
 from 1 over the sandbox's life (each request that passed TLS and the VIHF check): ``@N``
@@ -17,6 +21,9 @@ lost TD1.1 answer (and its retry); ``create=commit_then_reset status=timeout@2``
 creation whose answer is lost and whose resolution times out. One spec per operation.
 ``SandboxServer.faults`` maps OP to ``KIND[@CALLS]`` and may be changed while the sandbox
 runs (the calls keep being counted).
+
+``record`` keeps the last N request envelopes in memory (``SandboxServer.requests``,
+off by default): what a test compares with what the kiosk read from the card.
 
 ``clock_offset`` (``--clock-offset SECONDS``) shifts the ``Date`` header of every answer,
 as a server whose clock is that far ahead of the kiosk's (negative: behind): what
@@ -28,6 +35,7 @@ authenticated request, which needs no VIHF.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -47,17 +55,18 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from kiosk.core.flow import is_minor
 from kiosk.dmp import transactions as m
 from kiosk.dmp.client import SERVICES_PATH
 from kiosk.dmp.models import DmpState, DmpStatus, PatientTraits, WebAccess
 from kiosk.dmp.rules import check_contact
-from kiosk.dmp.service_errors import DmpInputError
+from kiosk.dmp.service_errors import DmpInputError, fault_code
 from kiosk.dmp.soap import CONTENT_TYPE, EnvelopeError, Fault, build_envelope, build_fault
 from kiosk.dmp.soap import parse_envelope as parse_soap
 from kiosk.dmp.vihf import SECTOR_PHARMACY, ReplayCache, VihfClaims, VihfError, verify_vihf
 from kiosk.hardware.nir import is_valid_nir, with_key
 from kiosk.sim.sandbox.pki import PkiPaths, ensure_pki
-from kiosk.sim.sandbox.store import SandboxStore, rpps_of
+from kiosk.sim.sandbox.store import RequestLog, SandboxStore, rpps_of
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +94,15 @@ class FaultSpec:
     kind: str
     first: int = 1
     last: int | None = None
+    code: str | None = None  # soap_fault:CODE: the fault code sent
+
+    @property
+    def fault(self) -> Fault:
+        """The SOAP fault a ``soap_fault`` sends."""
+        if self.code is None:
+            return Fault("Receiver:SERVICE_ERROR", "the service could not process the request")
+        code = self.code if ":" in self.code else f"Sender:{self.code}"
+        return Fault(code, f"injected fault {code}")
 
     def hits(self, call: int) -> bool:
         return self.first <= call and (self.last is None or call <= self.last)
@@ -104,17 +122,20 @@ def _calls(text: str) -> tuple[int, int | None]:
 
 
 def parse_fault(value: str) -> FaultSpec:
-    """``KIND``, ``KIND@N``, ``KIND@N-`` or ``KIND@N-M``."""
-    kind, at, calls = value.partition("@")
+    """``KIND``, ``KIND@N``, ``KIND@N-`` or ``KIND@N-M``; KIND may be ``soap_fault:CODE``."""
+    head, at, calls = value.partition("@")
+    kind, colon, code = head.partition(":")
     if kind not in FAULT_KINDS:
         raise FaultSpecError(f"fault {value!r}: KIND in {'|'.join(FAULT_KINDS)}")
+    if colon and (kind != "soap_fault" or fault_code(code) != code):
+        raise FaultSpecError(f"fault {value!r}: only soap_fault takes a :CODE, of a code's form")
     if not at:
-        return FaultSpec(kind)
+        return FaultSpec(kind, code=code or None)
     try:
         first, last = _calls(calls)
     except ValueError:
         raise FaultSpecError(f"fault {value!r}: @N, @N- or @N-M with 1 <= N <= M") from None
-    return FaultSpec(kind, first, last)
+    return FaultSpec(kind, first, last, code or None)
 
 
 def parse_faults(specs: list[str]) -> dict[str, str]:
@@ -127,7 +148,8 @@ def parse_faults(specs: list[str]) -> dict[str, str]:
         except FaultSpecError:
             raise FaultSpecError(
                 f"--fault {spec!r}: expected OP=KIND[@N|@N-|@N-M] with OP in"
-                f" {'|'.join(m.OPERATIONS)}, KIND in {'|'.join(FAULT_KINDS)} and"
+                f" {'|'.join(m.OPERATIONS)}, KIND in {'|'.join(FAULT_KINDS)} (or"
+                " soap_fault:CODE) and"
                 " 1 <= N <= M (the calls of OP it hits: the Nth, from the Nth on, the Nth to"
                 " the Mth)"
             ) from None
@@ -155,6 +177,11 @@ def derived_ins(traits: PatientTraits) -> str:
     )
     digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:12]
     return with_key("7" + digits)
+
+
+def _minor(birth_date: str) -> bool:
+    """As the kiosk counts it (a doubtful date is a minor's), on the sandbox's own clock."""
+    return is_minor(birth_date, dt.date.today())
 
 
 class SandboxService:
@@ -198,6 +225,13 @@ class SandboxService:
         ins = self._resource(call.ins, claims)
         if not call.consent.consent:
             raise Refused("Sender:CONSENT_REQUIRED", "a DMP is opened only with consent")
+        if call.birth_date is not None and _minor(call.birth_date):
+            guardian = call.guardian
+            if guardian is None or not guardian.birth_date or _minor(guardian.birth_date):
+                raise Refused(
+                    "Sender:REPRESENTATIVE_REQUIRED",
+                    "a minor's DMP is opened by an adult legal representative",
+                )
         state, _ = self.store.status(ins)
         if state == "closed":
             raise Refused("Sender:DMP_CLOSED", "this DMP is closed: reactivate it (TD1.2)")
@@ -303,6 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
             envelope = parse_soap(payload)
             relates_to = envelope.message_id
             transaction = _transaction(envelope.action, service)
+            self.server.requests.add(transaction.operation, payload)
             claims = self._authenticate(envelope.security)
             self._serve(transaction, envelope.body, claims, relates_to)
         except EnvelopeError as exc:
@@ -317,8 +352,9 @@ class _Handler(BaseHTTPRequestHandler):
             assertion = security.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
         try:
             claims = verify_vihf(assertion, self.server.pki.ca, self.server.replay)
-        except VihfError as exc:
+        except VihfError as exc:  # a pharmacist's VIHF without the CNOP section too
             raise Refused("Sender:VIHF_INVALID", str(exc)) from None
+        self.server.received_vihf(claims.assertion_id)
         peer = self.connection.getpeercert(binary_form=True)
         if _structure_of(peer) != claims.structure_id:
             raise Refused("Sender:STRUCTURE_MISMATCH", "VIHF structure differs from the TLS client")
@@ -329,7 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(
         self, t: m.Transaction, body: etree._Element, claims: VihfClaims, relates_to: str
     ) -> None:
-        fault = self.server.fault_for(t.operation)
+        spec = self.server.fault_spec_for(t.operation)
+        fault = spec.kind if spec else None
         if fault == "timeout":
             self.server.stopping.wait(self.server.fault_delay)
             self._reset()
@@ -343,9 +380,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "malformed":
             self._send(200, b"<soap:Envelope><broken")
             return
-        if fault == "soap_fault":
-            broken = Fault("Receiver:SERVICE_ERROR", "the service could not process the request")
-            self._send(500, build_fault(broken, relates_to))
+        if spec is not None and spec.kind == "soap_fault":
+            injected = spec.fault
+            status = 400 if injected.code.startswith("Sender:") else 500
+            self._send(status, build_fault(injected, relates_to))
             return
         answer = self.server.service.handle(t, body, claims)
         if fault == "commit_then_timeout":
@@ -369,18 +407,21 @@ class SandboxServer(ThreadingHTTPServer):
         faults: dict[str, str] | None = None,
         fault_delay: float = 30.0,
         clock_offset: float = 0.0,
+        record: int = 0,
     ) -> None:
         self.pki: PkiPaths = ensure_pki(data_dir)
         self.clock_offset = clock_offset  # seconds added to the Date header
         self.store = SandboxStore(data_dir / "sandbox.db")
         self.service = SandboxService(self.store)
         self.replay = ReplayCache()
+        self._assertions: list[str] = []  # the IDs of the VIHFs verified, in order
         self.faults = faults or {}  # OP -> KIND[@CALLS]
         for value in self.faults.values():
             parse_fault(value)
         self._calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         self.fault_delay = fault_delay
+        self.requests = RequestLog(record)  # the last ``record`` envelopes received
         self.stopping = threading.Event()
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(self.pki.ca))
         self.tls.verify_mode = ssl.CERT_REQUIRED
@@ -388,8 +429,23 @@ class SandboxServer(ThreadingHTTPServer):
         self.tls.load_cert_chain(str(self.pki.server), str(self.pki.server_key))
         super().__init__((host, port), _Handler)
 
+    def received_vihf(self, assertion_id: str) -> None:
+        with self._calls_lock:
+            self._assertions.append(assertion_id)
+
+    @property
+    def assertion_ids(self) -> list[str]:
+        """The IDs of the VIHFs whose signature and validity the sandbox accepted."""
+        with self._calls_lock:
+            return list(self._assertions)
+
     def fault_for(self, operation: str) -> str | None:
         """Count this call of ``operation``; the fault kind that hits it, if any."""
+        spec = self.fault_spec_for(operation)
+        return spec.kind if spec else None
+
+    def fault_spec_for(self, operation: str) -> FaultSpec | None:
+        """Count this call of ``operation``; the fault that hits it, if any."""
         with self._calls_lock:
             self._calls[operation] += 1
             call = self._calls[operation]
@@ -397,7 +453,7 @@ class SandboxServer(ThreadingHTTPServer):
         if value is None:
             return None
         spec = parse_fault(value)
-        return spec.kind if spec.hits(call) else None
+        return spec if spec.hits(call) else None
 
     @property
     def url(self) -> str:

@@ -1,4 +1,5 @@
-"""The sandbox's state: which DMPs exist, who opened them, with which consent (SQLite)."""
+"""The sandbox's state: which DMPs exist, who opened them, with which consent (SQLite);
+and, when asked, the last requests it received (:class:`RequestLog`, in memory)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections import deque
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -137,3 +139,22 @@ class SandboxStore:
             }
             for r in rows
         ]  # fmt: skip
+
+
+class RequestLog:
+    """The last ``keep`` request envelopes the sandbox received, as bytes, with their
+    operation; in memory only and off by default (``keep`` 0). What a test compares with
+    what the kiosk read from the card: nothing of it is ever written or logged."""
+
+    def __init__(self, keep: int = 0) -> None:
+        self._requests: deque[tuple[str, bytes]] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def add(self, operation: str, payload: bytes) -> None:
+        with self._lock:
+            self._requests.append((operation, payload))
+
+    def bodies(self, operation: str) -> list[bytes]:
+        """The envelopes kept for ``operation``, oldest first."""
+        with self._lock:
+            return [payload for op, payload in self._requests if op == operation]
