@@ -148,6 +148,18 @@ class KioskConfig:
         default="/media/kiosk", metadata=PATH
     )
     language: str = field(default="fr", metadata=rule('"fr" or "en"', LANGUAGES.__contains__))
+    # inactivity: seconds untouched before "are you still there?", then before the journey
+    # ends; speech mode doubles both, "Plus de temps" doubles them again
+    idle_warning: int = field(
+        default=60, metadata=rule("20 to 600 seconds", lambda s: 20 <= s <= 600)
+    )
+    idle_grace: int = field(
+        default=30, metadata=rule("10 to 300 seconds", lambda s: 10 <= s <= 300)
+    )
+    # an on-screen key ignores a second press this soon after the first (a shaking hand)
+    key_guard_ms: int = field(
+        default=300, metadata=rule("0 to 1000 ms", lambda ms: 0 <= ms <= 1000)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +190,38 @@ class PrinterConfig:
         return problems
 
 
+def _alsa_device(name: str) -> bool:
+    """An ALSA device name as ``aplay -L`` lists them (``plughw:CARD=Headset,DEV=0``,
+    ``default``), or "" for the default output: no spaces, no leading dash."""
+    return name == "" or (
+        len(name) <= 80 and name.isprintable() and not name.startswith("-")
+        and not any(c.isspace() for c in name)
+    )  # fmt: skip
+
+
+ALSA_DEVICE = rule('an ALSA device name (as `aplay -L` lists them), or ""', _alsa_device)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechConfig:
+    """Where speech mode is heard. Names, birth dates, the mobile and the e-mail are said
+    only on the headset; on the loudspeaker a neutral phrase stands for them."""
+
+    speaker_device: str = field(default="", metadata=ALSA_DEVICE)  # "" = the default output
+    # "" = no headset; "auto" = a USB sound card in /proc/asound/cards is a headset on
+    # the default output; else the headset's own ALSA device (a second output)
+    headset_device: str = field(default="", metadata=ALSA_DEVICE)
+
+    def problems(self) -> list[str]:
+        """The two outputs must differ (else private data would reach the speaker)."""
+        if self.headset_device and self.headset_device == self.speaker_device:
+            return ["headset_device: the headset must be another output than speaker_device"]
+        if self.headset_device == "auto" and self.speaker_device:
+            return ['headset_device: "auto" is a headset on the default output, which '
+                    "speaker_device replaces: name the headset's device instead"]  # fmt: skip
+        return []
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     readers: ReadersConfig = field(default_factory=ReadersConfig)
@@ -185,6 +229,7 @@ class Config:
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    speech: SpeechConfig = field(default_factory=SpeechConfig)
     source: str = "(defaults)"  # the file read; set by the loader, not a key
 
 

@@ -64,6 +64,8 @@ class DeviceKiosk:
     def __init__(self, config: Config, options: RunOptions | None = None) -> None:
         from kiosk.core.admin_actions import AdminActions
         from kiosk.ui.app import AdminContext, KioskApp
+        from kiosk.ui.speech import Outputs, Speaker
+        from kiosk.ui.widgets import set_key_guard_ms
 
         options = options or RunOptions()
         self.config = config
@@ -90,8 +92,13 @@ class DeviceKiosk:
             check_code=gate.try_code,
             print_receipt=self.printer.journey_callback(self._printed),
         )
+        site = config.kiosk
+        set_key_guard_ms(site.key_guard_ms)  # [kiosk] key_guard_ms: a shaking hand's second press
         self.journey = Journey(
-            self.services, on_finished=self._finished, language=config.kiosk.language
+            self.services,
+            on_finished=self._finished,
+            language=site.language,
+            timeouts=f.Timeouts(float(site.idle_warning), float(site.idle_grace)),
         )
         admin = AdminContext(
             gate=gate,
@@ -105,6 +112,8 @@ class DeviceKiosk:
             admin=admin,
             on_first_frame=self.start_services,
             on_rendered=self._rendered,
+            # [speech]: the loudspeaker, and the headset that alone hears personal data
+            speaker=Speaker(Outputs(config.speech.speaker_device, config.speech.headset_device)),
             heartbeat=(
                 None
                 if self.notifier.interval is None

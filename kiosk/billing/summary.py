@@ -73,8 +73,11 @@ class Check(enum.Enum):
 
     @property
     def reliable(self) -> bool:
-        """The figures may be shown: what ``kiosk ledger verify`` calls intact."""
-        return self in (Check.INTACT, Check.NO_KEY)
+        """The figures may be shown: only under this kiosk's key. Without the public key
+        the chain is plain SHA-256, which whoever edits a copy can recompute: ``kiosk
+        ledger verify`` calls that intact (the chain holds), the accountant's page does
+        not vouch for it."""
+        return self is Check.INTACT
 
 
 @dataclass(frozen=True, slots=True)

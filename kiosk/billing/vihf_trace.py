@@ -5,8 +5,10 @@ One SQLite file, ``<ledger stem>.trace.db`` beside the ledger (:func:`trace_path
 own ``PRAGMA application_id`` (:data:`APPLICATION_ID`, ``"BDMT"``) so that neither file
 is taken for the other. ``vihf_trace`` is append-only: this module offers no update nor
 delete, SQLite triggers refuse both, and each row carries the SHA-256 of the row before
-it and of itself (:func:`verify_trace` names the first row altered, removed or
-reordered). The kiosk never purges it.
+it and of itself: :func:`verify_trace` (``kiosk ledger trace --verify``) names the first
+row altered, removed or reordered. What it cannot see: the last rows removed, or the
+whole chain rewritten, by someone who can write the file (the kiosk user); anchoring the
+trace's head in the ledger's signed daily checkpoint would. The kiosk never purges it.
 
 A row: assertion ID, issue time (UTC), transaction, RPPS, structure, result (``ok``, a
 fault code or a typed code, :mod:`kiosk.dmp.trace`), duration, and for a call about a
@@ -36,6 +38,7 @@ APPLICATION_ID = 0x42444D54  # "BDMT": the trace's SQLite file-type field
 SCHEMA_VERSION = 1
 TRACE_SUFFIX = ".trace.db"
 TABLE = "vihf_trace"
+BUSY_TIMEOUT = 2.0  # seconds a write waits for another writer, then fails (logged)
 # The hashed fields, in this order; ``transaction_code`` is the JSON's ``transaction``
 # (an SQL keyword).
 _LAST_HASH = "SELECT hash FROM vihf_trace ORDER BY seq DESC LIMIT 1"
@@ -180,7 +183,9 @@ class VihfTraceLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        # a short wait for another writer (a technician's `kiosk dmp`): the trace must not
+        # hold the journey's worker long after the DMP call's own deadline
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
         try:
             self._refuse_others(conn)  # before WAL, which rewrites the file's header
             conn.execute("PRAGMA journal_mode=WAL")
@@ -254,8 +259,9 @@ def _bounds(start: dt.date | None, end: dt.date | None) -> tuple[str, str]:
         moment = dt.datetime.combine(day, dt.time(), PARIS).astimezone(dt.UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    low = utc(start) if start else ""
-    high = utc(end + dt.timedelta(days=1)) if end else "~"  # "~" sorts after any time
+    # the calendar's ends (0001-01-01, 9999-12-31) are open ends: no overflow
+    low = utc(start) if start and start > dt.date.min else ""
+    high = utc(end + dt.timedelta(days=1)) if end and end < dt.date.max else "~"  # "~" > any
     return low, high
 
 

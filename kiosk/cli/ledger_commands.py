@@ -327,11 +327,20 @@ def trace(
     to: ToOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
+    check: Annotated[
+        bool, typer.Option("--verify", help="Check the trace's chain first (exit 2 if broken).")
+    ] = False,
 ) -> None:
     """Every VIHF sent to the DMP service over a period (Paris days): assertion ID, issue
     time, transaction, RPPS, structure, result, duration, patient key; never an INS or a
     name [EX_AIR-070]. Read from the trace beside the ledger (or --ledger TRACE.db)."""
-    from kiosk.billing.vihf_trace import TraceFileError, open_trace, read_trace, trace_path
+    from kiosk.billing.vihf_trace import (
+        TraceFileError,
+        open_trace,
+        read_trace,
+        trace_path,
+        verify_trace,
+    )
 
     path, _ = _path(ledger, config)
     start, end = _day(from_, "--from"), _day(to, "--to")
@@ -345,11 +354,14 @@ def trace(
     except OSError as exc:
         fail(f"{where}: cannot read the VIHF trace ({exc.strerror or exc})")
     try:
+        verdict = verify_trace(conn) if check else None
         rows = [record.as_json() for record in read_trace(conn, start, end)]
     except sqlite3.Error as exc:
         fail(f"{where}: cannot read the VIHF trace ({exc})")
     finally:
         conn.close()
+    if verdict is not None and not verdict.ok:
+        fail(f"{where}: VIHF trace NOT intact: row {verdict.bad_seq} altered, removed or moved", 2)
     emit_rows(
         as_json, "trace", rows,
         lambda r: (f"{r['issued_at']}  {r['transaction']:<6}  {r['result']:<24}"

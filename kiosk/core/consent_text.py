@@ -12,62 +12,69 @@ from __future__ import annotations
 
 import hashlib
 
-CONSENT_TEXT_VERSION = "2026-12-a"  # -a: the hash covers the declaration and the warning
+# -a: the hash covers the declaration and the warning; -b: every text rewritten in plain
+# language, for a 12-year-old reader (issue 13 item 6), the meaning unchanged.
+CONSENT_TEXT_VERSION = "2026-12-b"
 
 INFORMATION = {
     "fr": (
-        "Le Dossier Médical Partagé (DMP) est votre carnet de santé numérique. "
-        "Seuls les professionnels de santé qui vous soignent peuvent le consulter, "
-        "avec votre accord. Vous pouvez masquer un document, bloquer un professionnel, "
-        "consulter qui a accédé à votre dossier, et le fermer à tout moment. "
-        "Vos remboursements des 24 derniers mois y sont ajoutés automatiquement."
+        "Le DMP (Dossier Médical Partagé) est votre carnet de santé sur Internet. "
+        "Seuls les soignants qui s'occupent de vous (médecin, infirmier, pharmacien…) "
+        "peuvent le lire, si vous êtes d'accord. Vous pouvez cacher un document. "
+        "Vous pouvez bloquer un soignant. Vous pouvez voir qui a lu votre dossier. "
+        "Vous pouvez le fermer quand vous voulez. "
+        "Vos remboursements des 24 derniers mois y sont ajoutés tout seuls."
     ),
     "en": (
-        "The Shared Medical Record (DMP) is your digital health record. Only the health "
-        "professionals who treat you can read it, with your agreement. You can hide a "
-        "document, block a professional, see who accessed your record, and close it at "
-        "any time. Your reimbursements of the last 24 months are added automatically."
+        "The DMP (Shared Medical Record) is your health record on the Internet. Only the "
+        "health workers who care for you (doctor, nurse, pharmacist…) can read it, and "
+        "only if you agree. You can hide a document. You can block a health worker. You "
+        "can see who read your record. You can close it at any time. What the health "
+        "insurance paid back for your care in the last 24 months is added to it for you."
     ),
 }
 
 CONSENT = {
-    "fr": "J'accepte l'ouverture de mon Dossier Médical Partagé.",
-    "en": "I agree to the opening of my Shared Medical Record.",
+    "fr": "J'accepte qu'on ouvre mon DMP.",
+    "en": "I agree that my DMP will be opened.",
 }
 
 BRIS_DE_GLACE = {
-    "fr": "En cas d'urgence, un professionnel de santé peut accéder à mon DMP.",
-    "en": "In an emergency, a health professional may access my DMP.",
+    "fr": "En cas d'urgence, un soignant peut lire mon DMP.",
+    "en": "In an emergency, a health worker may read my DMP.",
 }
 
+# The regulating doctor of the SAMU-Centre 15: the doctor who answers a call to the 15.
 CENTRE15 = {
-    "fr": "Le médecin régulateur du SAMU-Centre 15 peut accéder à mon DMP.",
-    "en": "The SAMU-Centre 15 regulating doctor may access my DMP.",
+    "fr": "Si on appelle le 15 (SAMU) pour moi, le médecin qui répond peut lire mon DMP.",
+    "en": "If someone calls 15 (SAMU) for me, the doctor who answers may read my DMP.",
 }
 
 WEB_ACCESS_WARNING = {
     "fr": (
-        "En donnant un numéro de mobile ou une adresse e-mail, vous créez votre accès "
-        "en ligne au DMP. Votre identifiant et votre mot de passe seront imprimés sur "
-        "papier, jamais envoyés ensemble."
+        "Si vous donnez un mobile ou un e-mail, vous créez votre accès au DMP sur "
+        "Internet. Votre identifiant et votre mot de passe seront imprimés sur papier. "
+        "Ils ne seront jamais envoyés ensemble."
     ),
     "en": (
-        "Giving a mobile number or an e-mail address creates your online access to the "
-        "DMP. Your identifier and password will be printed on paper, never sent together."
+        "If you give a mobile number or an e-mail, you create your online access to the "
+        "DMP. Your user name and password will be printed on paper. They will never be "
+        "sent together."
     ),
 }
 
 
-# The declaration shown on the consent screen when the DMP is a minor's, by role.
+# The declaration shown on the consent screen when the DMP is a minor's, by role: the
+# adult declares being the child's legal representative (a parent or a legal guardian).
 REPRESENTATIVE = {
     "fr": {
-        "mere": "Je suis sa mère, sa représentante légale. Je donne cet accord pour l'enfant.",
-        "pere": "Je suis son père, son représentant légal. Je donne cet accord pour l'enfant.",
+        "mere": "Je suis sa mère, son parent légal. Je donne cet accord pour l'enfant.",
+        "pere": "Je suis son père, son parent légal. Je donne cet accord pour l'enfant.",
         "tuteur": "Je suis son tuteur ou sa tutrice légale. Je donne cet accord pour l'enfant.",
     },
     "en": {
-        "mere": "I am the child's mother and legal representative. I agree for the child.",
-        "pere": "I am the child's father and legal representative. I agree for the child.",
+        "mere": "I am the child's mother, a legal parent. I agree for the child.",
+        "pere": "I am the child's father, a legal parent. I agree for the child.",
         "tuteur": "I am the child's legal guardian. I agree for the child.",
     },
 }

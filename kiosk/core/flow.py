@@ -14,7 +14,12 @@ Rules enforced here:
 - giving a contact creates the online account: the patient sees a warning first;
 - nothing is created without the pharmacist's attestation (the code is checked by the
   one pharmacist-code gate, :mod:`kiosk.core.code_gate`, which also locks it);
-- inactivity: a warning, then back to welcome.
+- inactivity: a warning, then back to welcome; the site sets both times ([kiosk]
+  idle_warning, idle_grace), speech mode doubles them and "Plus de temps" doubles them
+  again for the rest of the journey; any tap, keystroke or speech gesture is activity;
+- "Annuler" and "Je refuse" ask for a confirmation (one more tap) before they end anything;
+- speech mode, the text size and the language are the patient's: the next one starts
+  with the kiosk's own.
 
 What the patient is told travels as typed messages (:mod:`kiosk.messages`), rendered by
 the UI; the commands are one small dataclass each.
@@ -32,9 +37,11 @@ from kiosk.hardware.card_errors import CardProblem
 from kiosk.hardware.cards import Beneficiary, VitaleCard
 from kiosk.messages import Message, MessageEnum
 
-WARN_AFTER = 60.0  # seconds without a touch before "are you still there?"
-RESET_AFTER = 90.0  # seconds without a touch before the journey ends
+WARN_AFTER = 60.0  # seconds without a touch before "are you still there?" (the default)
+RESET_AFTER = 90.0  # seconds without a touch before the journey ends (the default)
 MAJORITY = 18
+MAX_PATIENCE = 8  # "Plus de temps" doubles the times, up to eight times the site's
+TEXT_SIZES = ("normal", "large")
 
 
 class Screen(StrEnum):
@@ -71,6 +78,7 @@ class WelcomeNotice(MessageEnum):
     FINISHING = "notice.finishing"  # the creation runs on: the accusé is at the counter
     RECEIPT_AT_COUNTER = "notice.receipt_at_counter"  # created: the pharmacist hands it over
     NOT_OPENED = "notice.not_opened"  # it failed: ask the pharmacist
+    UNCERTAIN = "notice.uncertain"  # the answer was lost: the pharmacist will know later
 
 
 class Outcome(StrEnum):
@@ -139,9 +147,11 @@ class AttestationChecked:
 
 @dataclass(frozen=True)
 class FinishedUnseen:
-    """A creation whose patient had left ended: ``opened`` tells whether the DMP exists."""
+    """A creation whose patient had left ended: ``opened`` tells whether the DMP exists
+    (None: nobody knows yet, recovery will); ``now`` is when (monotonic seconds)."""
 
-    opened: bool
+    opened: bool | None
+    now: float = 0.0
 
 
 Event: TypeAlias = (
@@ -220,6 +230,14 @@ Command: TypeAlias = (
 
 
 @dataclass(frozen=True)
+class Timeouts:
+    """The site's inactivity times, in seconds ([kiosk] idle_warning, idle_grace)."""
+
+    warn_after: float = WARN_AFTER  # without a touch, then the warning
+    grace: float = RESET_AFTER - WARN_AFTER  # after the warning, then the journey ends
+
+
+@dataclass(frozen=True)
 class Choices:
     consent: bool = False  # unticked: the patient must tick it
     bris_de_glace: bool = True  # ticked by default [V]
@@ -249,6 +267,14 @@ class Flow:
     attestation_pending: bool = False  # a CheckAttestation was asked and not answered
     notice: WelcomeNotice | None = None  # welcome only: a creation its patient left
     today: dt.date = dt.date(2026, 1, 1)
+    # the patient's ways of using the kiosk, for this journey only (fresh() resets them)
+    speech: bool = False  # every screen spoken; explore by touch, a second tap acts
+    text_size: str = "normal"  # "normal" | "large"
+    patience: int = 1  # "Plus de temps" doubles it (up to MAX_PATIENCE)
+    confirming: str | None = None  # "cancel" | "refuse": asked once more before ending
+    # the site's, kept across journeys
+    home_language: str = "fr"
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
     @property
     def person(self) -> Beneficiary | None:
@@ -260,6 +286,19 @@ class Flow:
     def needs_guardian(self) -> bool:
         person = self.person
         return person is not None and is_minor(person.birth_date, self.today)
+
+    @property
+    def warn_after(self) -> float:
+        """Seconds without a touch before the warning, speech mode and more time applied."""
+        return self.timeouts.warn_after * self._factor
+
+    @property
+    def reset_after(self) -> float:
+        return (self.timeouts.warn_after + self.timeouts.grace) * self._factor
+
+    @property
+    def _factor(self) -> int:
+        return self.patience * (2 if self.speech else 1)
 
     @property
     def adults(self) -> tuple[int, ...]:
@@ -297,8 +336,16 @@ def is_minor(birth_date: str, today: dt.date) -> bool:
 
 
 def fresh(flow: Flow, now: float, notice: WelcomeNotice | None = None) -> Flow:
-    """Back to welcome with nothing of the patient kept; the language survives."""
-    return Flow(language=flow.language, last_touch=now, today=flow.today, notice=notice)
+    """Back to welcome with nothing of the patient kept, in the kiosk's own language, size
+    and voice: the next patient starts as the site set it."""
+    return Flow(
+        language=flow.home_language,
+        home_language=flow.home_language,
+        timeouts=flow.timeouts,
+        last_touch=now,
+        today=flow.today,
+        notice=notice,
+    )
 
 
 def _leaving(flow: Flow) -> Outcome:
@@ -319,6 +366,13 @@ def _end(flow: Flow, outcome: Outcome, now: float | None = None) -> tuple[Flow, 
 
 
 def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
+    after, commands = _step(flow, event)
+    if after.screen is not flow.screen and after.confirming is not None:
+        after = replace(after, confirming=None)  # a question about the screen left
+    return after, commands
+
+
+def _step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     # Events valid anywhere first: a pulled card or a timeout ends everything.
     if isinstance(event, CardRemoved):
         if flow.screen is Screen.WELCOME and not flow.holds_patient_data():
@@ -331,15 +385,45 @@ def step(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, Tick):
         return _tick(flow, event.now)
     if isinstance(event, Tap):
-        flow = replace(flow, warning=False)  # the journey stamps last_touch via touched()
-        if event.action == "language":
-            return replace(flow, language="en" if flow.language == "fr" else "fr"), []
-        if event.action == "read_aloud":
-            return flow, [Speak(flow.screen, flow.language)]
-        if event.action == "cancel" and flow.screen is not Screen.CREATING:
-            if flow.screen is Screen.WELCOME:
-                return flow, []
+        return _tap(flow, event)
+    handler = _HANDLERS.get(flow.screen)
+    if handler is None:
+        return flow, []
+    return handler(flow, event)
+
+
+# Screens where "Annuler" loses nothing (a result is shown): it ends at once.
+_SHOWING_RESULT = frozenset({Screen.DONE, Screen.EXISTS, Screen.ERROR})
+
+
+def _tap(flow: Flow, event: Tap) -> tuple[Flow, list[Command]]:
+    """Taps valid on any screen, then the screen's own. The journey has stamped
+    ``last_touch`` already (:func:`touched`): every tap is activity."""
+    confirming, flow = flow.confirming, replace(flow, warning=False, confirming=None)
+    action = event.action
+    if action == "activity":  # a keystroke, a speech gesture: only activity
+        return replace(flow, confirming=confirming), []
+    if action == "language":
+        return replace(flow, language="en" if flow.language == "fr" else "fr"), []
+    if action == "read_aloud":
+        return flow, [Speak(flow.screen, flow.language)]
+    if action == "speech" and isinstance(event.value, bool):
+        return replace(flow, speech=event.value), []
+    if action == "text_size" and event.value in TEXT_SIZES:
+        return replace(flow, text_size=str(event.value)), []
+    if action == "more_time":
+        return replace(flow, patience=min(flow.patience * 2, MAX_PATIENCE)), []
+    if action == "confirm" and confirming == "cancel":
+        return _end(flow, _leaving(flow))
+    if action == "confirm" and confirming == "refuse" and flow.screen is Screen.CONSENT:
+        ended, commands = _end(flow, Outcome.REFUSED)
+        return ended, [RecordRefusal(), *commands]
+    if action == "cancel" and flow.screen not in (Screen.CREATING, Screen.WELCOME):
+        if flow.screen in _SHOWING_RESULT:
             return _end(flow, _leaving(flow))
+        return replace(flow, confirming="cancel"), []  # "Vraiment arrêter ?"
+    if action == "cancel":
+        return flow, []
     handler = _HANDLERS.get(flow.screen)
     if handler is None:
         return flow, []
@@ -353,17 +437,19 @@ def touched(flow: Flow, now: float) -> Flow:
 
 def _tick(flow: Flow, now: float) -> tuple[Flow, list[Command]]:
     if flow.screen is Screen.WELCOME:
-        if flow.notice is not None and now - flow.last_touch >= RESET_AFTER:
-            return replace(flow, notice=None), []  # for the patient who left, not the next
+        if now - flow.last_touch >= flow.reset_after and flow != fresh(flow, flow.last_touch):
+            # a notice, a language, speech or large text left by someone who walked away:
+            # the next patient finds the kiosk as the site set it
+            return fresh(flow, flow.last_touch), []
         return flow, []
     if flow.screen in (Screen.CREATING, Screen.CHECKING, Screen.READING):
         # waiting on a call with its own deadline: the kiosk is busy, the patient is not
         # idle, so the wait does not eat into the next screen's inactivity time
         return replace(flow, last_touch=max(flow.last_touch, now)), []
     idle = now - flow.last_touch
-    if idle >= RESET_AFTER:
+    if idle >= flow.reset_after:
         return _end(flow, _leaving(flow), now)
-    if idle >= WARN_AFTER and not flow.warning:
+    if idle >= flow.warn_after and not flow.warning:
         return replace(flow, warning=True), []
     return flow, []
 
@@ -373,8 +459,13 @@ def _tick(flow: Flow, now: float) -> tuple[Flow, list[Command]]:
 
 def _welcome(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
     if isinstance(event, FinishedUnseen) and flow.notice is WelcomeNotice.FINISHING:
-        opened = WelcomeNotice.RECEIPT_AT_COUNTER if event.opened else WelcomeNotice.NOT_OPENED
-        return replace(flow, notice=opened), []
+        notice = {
+            True: WelcomeNotice.RECEIPT_AT_COUNTER,
+            False: WelcomeNotice.NOT_OPENED,
+            None: WelcomeNotice.UNCERTAIN,
+        }[event.opened]
+        # shown from now on, for as long as the site's reset time
+        return replace(flow, notice=notice, last_touch=max(flow.last_touch, event.now)), []
     if isinstance(event, Tap) and event.action == "start":
         return replace(flow, screen=Screen.INSERT_CARD, notice=None), []
     if isinstance(event, CardInserted):
@@ -494,9 +585,8 @@ def _consent(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         return replace(flow, choices=choices), []
     if event.action == "next" and flow.choices.consent:
         return replace(flow, screen=Screen.CONTACT), []
-    if event.action == "refuse":  # nothing is sent; the refusal is recorded, unpaid
-        ended, commands = _end(flow, Outcome.REFUSED)
-        return ended, [RecordRefusal(), *commands]
+    if event.action == "refuse":  # asked once more; confirmed, nothing is sent (recorded)
+        return replace(flow, confirming="refuse"), []
     return flow, []
 
 

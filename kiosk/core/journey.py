@@ -36,7 +36,7 @@ from kiosk.dmp.models import (
     Guardian,
     Practitioner,
 )
-from kiosk.dmp.service_errors import DmpError, PharmacistNotReady
+from kiosk.dmp.service_errors import DmpError, DmpInputError, DmpRejected, PharmacistNotReady
 from kiosk.dmp.traits import traits_from_vitale
 from kiosk.documents.facts import ReceiptFacts
 from kiosk.hardware.card_errors import CardError
@@ -84,8 +84,8 @@ class _Creation:
 
     session: DmpSession
     identity: CertifiedIdentity
-    choices: f.Choices
-    guardian: Guardian | None
+    choices: f.Choices = field(repr=False)
+    guardian: Guardian | None = field(repr=False)
     reactivate: bool
     language: str
     receipt: ReceiptFacts = field(repr=False)  # what the accusé says, without the outcome
@@ -100,6 +100,7 @@ class Journey:
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] = dt.date.today,
         language: str = "fr",  # the first language ([kiosk] language); one tap changes it
+        timeouts: f.Timeouts | None = None,  # the site's ([kiosk] idle_warning, idle_grace)
     ) -> None:
         self.services = services
         self.acts = LedgerPolicy(services.ledger)
@@ -107,7 +108,13 @@ class Journey:
         self.on_finished = on_finished
         self.clock = clock
         self.today = today
-        self.flow = f.Flow(today=today(), last_touch=clock(), language=language)
+        self.flow = f.Flow(
+            today=today(),
+            last_touch=clock(),
+            language=language,
+            home_language=language,
+            timeouts=timeouts or f.Timeouts(),
+        )
         self._remote = _Remote()
         self._generation = 0
         self._lock = threading.RLock()
@@ -191,7 +198,9 @@ class Journey:
                 self._generation += 1
                 self.flow = replace(self.flow, today=self.today())
 
-    def _submit(self, work: Callable[[], f.Event], generation: int) -> None:
+    def _submit(self, work: Callable[[], f.Event | None], generation: int) -> None:
+        """``work`` on the worker; its event (None: it dispatched its own) goes to the
+        flow unless the journey has ended since."""
         journey = self.trail.journey_id
 
         def run() -> None:
@@ -201,7 +210,8 @@ class Journey:
                 except Exception as exc:  # noqa: BLE001 - a bug must not freeze the kiosk
                     failure(log, "journey worker failed", exc)
                     result = f.DmpFailed(f.JourneyProblem.UNEXPECTED)
-            self.dispatch(result, generation)
+            if result is not None:
+                self.dispatch(result, generation)
 
         self._worker.submit(run)
 
@@ -259,7 +269,7 @@ class Journey:
         pharmacist = session.practitioner
         receipt = ReceiptFacts(
             outcome=f.Outcome.REACTIVATED if command.reactivate else f.Outcome.CREATED,
-            language=self.flow.language,
+            language=choices.consent_language or self.flow.language,
             first_name=person.first_name,
             last_name=person.last_name,
             birth_date=person.birth_date,
@@ -280,20 +290,28 @@ class Journey:
         )
         self._submit(lambda: self._create(request, generation), generation)
 
-    def _create(self, request: _Creation, generation: int) -> f.Event:
+    def _create(self, request: _Creation, generation: int) -> f.Event | None:
         """On the worker: the pharmacist is checked just before the act is recorded and
         TD1.1/TD1.2 sent (ledger policy); web access (TD1.5a) last. A patient who pulled
-        the card meanwhile still gets the accusé, from the pharmacist (:meth:`_unseen`)."""
+        the card meanwhile still gets the accusé, from the pharmacist (:meth:`_unseen`),
+        and is told where it is whatever happened, a bug included."""
+        try:
+            return self._open(request, generation)
+        except Exception as exc:  # noqa: BLE001 - after the call: nobody knows the outcome
+            failure(log, "journey worker failed", exc)
+            return self._failed(f.DmpFailed(f.JourneyProblem.UNEXPECTED), generation, None)
+
+    def _open(self, request: _Creation, generation: int) -> f.Event | None:
         with self._lock:
             left = generation != self._generation
         if left:  # the patient left before anything was sent: nothing was created
-            self._unseen(None)
-            return f.DmpFailed(f.JourneyProblem.CHECK_EXPIRED)  # dropped by dispatch
+            self._unseen(None, opened=False)
+            return None
         session, choices = request.session, request.choices
         practitioner = self.services.practitioner()
         if practitioner is None or practitioner != session.practitioner:
             log.warning("the CPS that checked the DMP is no longer ready: no DMP call made")
-            return self._failed(f.DmpFailed(PharmacistNotReady.problem), generation)
+            return self._failed(f.DmpFailed(PharmacistNotReady.problem), generation, False)
         contact = (
             Contact(choices.mobile, choices.email) if choices.mobile or choices.email else None
         )
@@ -307,9 +325,10 @@ class Journey:
         try:
             self.acts.open_dmp(session, rpps, opening)
         except LedgerDown:
-            return self._failed(f.DmpFailed(f.JourneyProblem.LEDGER_DOWN), generation)
-        except DmpError as exc:
-            return self._failed(f.DmpFailed(exc.problem), generation)
+            return self._failed(f.DmpFailed(f.JourneyProblem.LEDGER_DOWN), generation, False)
+        except DmpError as exc:  # recorded failed, or uncertain when nobody knows
+            known = exc.outcome_known or isinstance(exc, (DmpRejected, DmpInputError))
+            return self._failed(f.DmpFailed(exc.problem), generation, False if known else None)
         web_access = None
         with self._lock:
             present = generation == self._generation
@@ -318,29 +337,38 @@ class Journey:
                 web_access = session.create_web_access(request.identity, contact)
             except DmpError as exc:
                 log.warning("web access not created [%s]: %s", exc.problem.key, exc.journal)
+        outcome = f.Outcome.REACTIVATED if request.reactivate else f.Outcome.CREATED
         receipt = replace(request.receipt, web_access=web_access)
         with self._lock:
-            present = generation == self._generation
-            if present:  # printed on the "done" screen (PrintReceipt)
+            if generation == self._generation:
+                # kept and shown at once, under the lock: a card pulled between the two
+                # would wipe the accusé before the "done" screen printed it
                 self._remote.receipt = receipt
-        if not present:
-            self._unseen(replace(receipt, patient_left=True))
-        outcome = f.Outcome.REACTIVATED if request.reactivate else f.Outcome.CREATED
-        return f.DmpDone(outcome, web_access is not None)
+                self.dispatch(f.DmpDone(outcome, web_access is not None), generation)
+                return None
+        # the codes, if TD1.5a made them just before the pull, go to nobody: the paper
+        # would pass through other hands; the patient activates the access online instead
+        self._unseen(replace(receipt, patient_left=True, web_access=None), opened=True)
+        return None
 
-    def _failed(self, failed: f.DmpFailed, generation: int) -> f.DmpFailed:
+    def _failed(self, failed: f.DmpFailed, generation: int, opened: bool | None) -> f.DmpFailed:
+        """``failed`` for the patient still there; for one who left, the welcome notice
+        (``opened`` False: nothing was created; None: nobody knows yet)."""
         with self._lock:
             left = generation != self._generation
         if left:
-            self._unseen(None)
+            self._unseen(None, opened)
         return failed
 
-    def _unseen(self, receipt: ReceiptFacts | None) -> None:
+    def _unseen(self, receipt: ReceiptFacts | None, opened: bool | None) -> None:
         """A creation ended after its patient pulled the card: the accusé prints for the
         pharmacist to hand over, and the welcome screen tells the patient where it is."""
         if receipt is not None:
-            self.services.print_receipt(receipt)
-        self.dispatch(f.FinishedUnseen(opened=receipt is not None))
+            try:
+                self.services.print_receipt(receipt)
+            except Exception as exc:  # noqa: BLE001 - the notice must still be given
+                failure(log, "receipt for a patient who left not printed", exc)
+        self.dispatch(f.FinishedUnseen(opened, self.clock()))
 
     # -- start-up ---------------------------------------------------------------------------
 

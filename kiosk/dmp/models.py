@@ -58,10 +58,11 @@ class Consent:
 class Guardian:
     """Legal representative declared for a minor."""
 
-    last_name: str
-    first_name: str
+    last_name: str = field(repr=False)
+    first_name: str = field(repr=False)
     role: str  # "mere", "pere", "tuteur" [A]
-    birth_date: str = ""  # raw YYYYMMDD from the card: the service checks an adult declares
+    birth_date: str = field(default="", repr=False)  # raw YYYYMMDD: the service checks an
+    # adult declares
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,9 +96,14 @@ class Reader:
             raise MessageError(f"expected {name}, got {etree.QName(body).localname}")
         self.body, self.name = body, name
 
-    def text(self, field: str, required: bool = True, max_len: int = 256) -> str | None:
+    def text(
+        self, field: str, required: bool = True, max_len: int = 256, exact: bool = False
+    ) -> str | None:
+        """The field's text, stripped of XML indentation; ``exact``: as sent, spaces
+        included (a patient's strict traits go on unaltered [V EX_GEN-1265])."""
         child = self.body.find(f"{{{NS}}}{field}")
-        value = None if child is None else (child.text or "").strip()
+        raw = None if child is None else (child.text or "")
+        value = None if raw is None else (raw if exact and raw.strip() else raw.strip())
         if not value:
             if required:
                 raise MessageError(f"{self.name}: {field} is missing")
@@ -107,8 +112,8 @@ class Reader:
             raise MessageError(f"{self.name}: {field} is too long")
         return value
 
-    def required(self, field: str, max_len: int = 256) -> str:
-        value = self.text(field, max_len=max_len)
+    def required(self, field: str, max_len: int = 256, exact: bool = False) -> str:
+        value = self.text(field, max_len=max_len, exact=exact)
         assert value is not None  # text() raised otherwise
         return value
 
@@ -149,9 +154,9 @@ def read_identity_request(body: etree._Element) -> PatientTraits:
     return PatientTraits(
         holder_nir=r.required("holderNir"),
         beneficiary_nir=r.text("beneficiaryNir", required=False),
-        last_name=r.required("lastName"),
-        first_name=r.required("firstName"),
-        birth_date=r.required("birthDate"),
+        last_name=r.required("lastName", exact=True),
+        first_name=r.required("firstName", exact=True),
+        birth_date=r.required("birthDate", exact=True),
         birth_rank=r.number("birthRank"),
         quality=r.required("quality"),
     )
@@ -174,9 +179,10 @@ def read_identity_response(body: etree._Element, session_id: str) -> CertifiedId
         raise MessageError("IdentityResponse: ins is not a 15-character INS")
     return CertifiedIdentity(
         ins=ins,
-        last_name=r.required("lastName"),
-        first_name=r.required("firstName"),
-        birth_date=r.required("birthDate"),
+        # the names and birth date TD1.1 will carry: exactly as the card gave them
+        last_name=r.required("lastName", exact=True),
+        first_name=r.required("firstName", exact=True),
+        birth_date=r.required("birthDate", exact=True),
         session_id=session_id,
     )
 

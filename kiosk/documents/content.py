@@ -72,6 +72,11 @@ CHOICE_LABELS = {
     },
 }
 YES_NO = {"fr": ("oui", "non"), "en": ("yes", "no")}
+# asked for, but no codes on this paper (TD1.5a failed, or the patient had left)
+ACCESS_NOT_MADE = {
+    "fr": "oui, mais pas créé ici : activez-le sur www.monespacesante.fr",
+    "en": "yes, but not made here: activate it on www.monespacesante.fr",
+}
 ACCESS_HEADING = {"fr": "Vos codes d'accès en ligne", "en": "Your online access"}
 IDENTIFIER_LABEL = "Identifiant / Identifier"
 PASSWORD_LABEL = "Mot de passe provisoire / Provisional password"  # noqa: S105 - a label
@@ -214,8 +219,15 @@ def _choices(facts: ReceiptFacts, lang: str) -> tuple[Entry, ...]:
     return (
         Entry(labels["bris_de_glace"], yes if facts.bris_de_glace else no, sep),
         Entry(labels["centre15"], yes if facts.centre15 else no, sep),
-        Entry(labels["web"], yes if facts.web_access_requested else no, sep),
+        Entry(labels["web"], _web(facts, lang), sep),
     )
+
+
+def _web(facts: ReceiptFacts, lang: str) -> str:
+    yes, no = YES_NO[lang]
+    if not facts.web_access_requested:
+        return no
+    return yes if facts.web_access is not None else ACCESS_NOT_MADE[lang]
 
 
 def receipt_content(facts: ReceiptFacts, pharmacy: str, now: dt.datetime) -> ReceiptContent:

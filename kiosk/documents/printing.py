@@ -233,8 +233,10 @@ class ReceiptPrinter:
             self.purge()
             child = self._run(job.to_json().encode("ascii"))
         result = self._result(child)
-        if result.ticket and result.pdf is not None and facts.web_access is not None:
-            # the secrets are on the patient's paper: no copy of them stays on disk
+        if result.ticket and result.pdf is not None:
+            # the patient's paper is printed: no copy of it (their name, birth date, maybe
+            # the web-access secrets) stays on disk; without a ticket, the spooler's copy
+            # is purged after SPOOL_KEEP
             result.pdf.unlink(missing_ok=True)
             result = replace(result, pdf=None)
         self._log(result, child)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kiosk.config import LANGUAGES
 from kiosk.config_schema import one_of, parse, rule
-from kiosk.core.flow import GUARDIAN_ROLES
+from kiosk.core.flow import GUARDIAN_ROLES, TEXT_SIZES
 from kiosk.sim.errors import SimulationError
 
 __all__ = ["AutopilotError", "Plan"]
@@ -37,6 +37,10 @@ class Plan:
     reactivate: bool = True
     language: str = field(default="fr", metadata=one_of(LANGUAGES))
     cps_pin: str | None = None
+    # speech mode, switched on as a patient would (a long press), every control then
+    # tapped twice (the first touch says it); what is said goes to <shots>/speech.jsonl
+    speech: bool = False
+    text_size: str = field(default="normal", metadata=one_of(TEXT_SIZES))  # the header's "Aa"
     # seconds the autopilot blocks the Kivy loop on the end screen: the watchdog's test
     freeze_ui: float = field(default=0.0, metadata=rule("0 to 60 seconds", lambda s: 0 <= s <= 60))
 

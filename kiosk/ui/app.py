@@ -3,7 +3,8 @@
 Journey callbacks arrive on worker and card-monitor threads; they only pull a Clock
 trigger, and rendering happens on the Kivy thread (Kivy must not be touched from other
 threads: docs/architecture.md §4). The screen being left is re-rendered with a wiped
-Flow, so no patient data stays in a hidden widget.
+Flow, so no patient data stays in a hidden widget. Speech mode (what is said when, the
+gestures) is :class:`kiosk.ui.speech_mode.SpeechMode`, told of each render.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
-from kivy.uix.widget import Widget
 
 from kiosk.core import flow as f
 from kiosk.core.cps_session import CpsStatus
@@ -29,10 +29,12 @@ from kiosk.ui.kv import load_kv
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.registry import ADMIN, SCREENS
 from kiosk.ui.speech import Speaker
+from kiosk.ui.speech_mode import SpeechMode
 from kiosk.ui.ui_text import UiText
-from kiosk.ui.widgets import StaffLabel
 
 if TYPE_CHECKING:
+    from kivy.uix.widget import Widget
+
     from kiosk.ui.screens.admin import AdminScreen
 
 __all__ = ["AdminContext", "KioskApp"]
@@ -47,12 +49,17 @@ class KioskManager(ScreenManager):  # type: ignore[misc]
         app = App.get_running_app()
         x, y = getattr(touch, "pos", (0, 0))
         corner = dp(CORNER_DP)
-        if self.current == f.Screen.WELCOME.value and x < corner and y > self.height - corner:
+        in_corner = x < corner and y > self.height - corner
+        if self.current == f.Screen.WELCOME.value and in_corner:
             app.arm_admin()
+        if self.current != ADMIN:  # the long press that switches speech on
+            app.speech_mode.touch_down(touch, in_corner and self.current == f.Screen.WELCOME.value)
         return bool(super().on_touch_down(touch))
 
     def on_touch_up(self, touch: object) -> bool:
-        App.get_running_app().disarm_admin()
+        app = App.get_running_app()
+        app.disarm_admin()
+        app.speech_mode.touch_up(touch)
         return bool(super().on_touch_up(touch))
 
 
@@ -69,10 +76,11 @@ class KioskApp(App):  # type: ignore[misc]
         admin: AdminContext | None = None,
         on_first_frame: Callable[[], None] | None = None,
         heartbeat: tuple[float, Callable[[], None]] | None = None,
+        speaker: Speaker | None = None,
         **kwargs: object,
     ) -> None:
         """``heartbeat``: (seconds, callback) run on the Kivy loop, the watchdog's ping;
-        it stops when the loop is frozen."""
+        it stops when the loop is frozen. ``speaker``: where speech goes ([speech])."""
         super().__init__(**kwargs)
         self.size = size
         self.heartbeat = heartbeat
@@ -88,7 +96,10 @@ class KioskApp(App):  # type: ignore[misc]
         self._render_trigger = Clock.create_trigger(self._render)
         self.rendered: f.Flow | None = None
         self._patient_screen = f.Screen.WELCOME  # the patient screen last updated
-        self.speaker = Speaker()
+        self.speaker = speaker or Speaker()
+        self.speech_mode = SpeechMode(self, self.speaker)
+        # everything said, as (screen, text, "speaker"|"headset"): the autopilot's transcript
+        self.on_spoken: Callable[[str, str, str], None] | None = None
 
     def build(self) -> ScreenManager:
         from kivy.core.window import Window
@@ -149,24 +160,23 @@ class KioskApp(App):  # type: ignore[misc]
         if self.on_first_frame is not None:
             self.on_first_frame()
 
-    def speak(self, _screen: str, language: str) -> None:
-        """Read the visible screen aloud (called from the journey; any thread)."""
-        Clock.schedule_once(lambda _dt: self._speak(language), 0)
+    def speak(self, _screen: str, _language: str) -> None:
+        """The header's "Écouter": the screen aloud (called from the journey; any thread)."""
+        Clock.schedule_once(lambda _dt: self.speech_mode.read_aloud(), 0)
 
-    def _speak(self, language: str) -> None:
-        if self.manager is None:
-            return
-        texts: list[str] = []
-        stack: list[Widget] = [self.manager.current_screen]
-        while stack:
-            widget = stack.pop()
-            stack.extend(widget.children)
-            text = getattr(widget, "text", "")
-            if isinstance(widget, StaffLabel):
-                continue  # for the pharmacist, not read to the patient
-            if isinstance(text, str) and text.strip() and not getattr(widget, "action", ""):
-                texts.append(text)
-        self.speaker.say(". ".join(reversed(texts)), language)
+    def explore(self, widget: Widget) -> bool:
+        """A control released: True when it acts (speech mode: its second touch)."""
+        return self.speech_mode.explore(widget)
+
+    def typed(self, widget: Widget) -> None:
+        self.speech_mode.typed(widget)
+
+    def speech_command(self, command: str) -> None:
+        """The speech bar: repeat, stop, slower, faster, quieter, louder."""
+        self.speech_mode.command(command)
+
+    def on_stop(self) -> None:
+        self.speaker.close()
 
     def tap(self, action: str, value: object = None) -> None:
         """Called by every ActionButton (and the autopilot, through those buttons)."""
@@ -216,9 +226,12 @@ class KioskApp(App):  # type: ignore[misc]
             # leave nothing of the patient in the screen the flow left, even behind the admin
             self.screen(left).update(f.fresh(flow, flow.last_touch))
         if current == ADMIN:
+            if not flow.speech:
+                self.speech_mode.silence()
             return  # the patient screens wait behind the admin
         if current != flow.screen.value:
             self.manager.current = flow.screen.value
         self.rendered = flow
+        self.speech_mode.rendered(flow)
         if self.on_rendered is not None:
             self.on_rendered(flow, target)

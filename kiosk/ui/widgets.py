@@ -1,14 +1,21 @@
 """The few widgets every screen is made of: the big :class:`ActionButton` that forwards a
 tap to the app, the consent :class:`CheckRow`, the :class:`OnScreenKeyboard` (digits for
-the mobile and the pharmacist's code, letters for the e-mail) and the :class:`QrImage`.
+the mobile and the pharmacist's code, letters for the e-mail), the :class:`QrImage`, and
+the two overlays: :class:`StillThereBanner` and :class:`ConfirmBanner`.
 
-Only ActionButtons talk to the app; the keys of a keyboard only edit its local buffer,
-so nothing typed reaches the journey until "Valider" is touched.
+Only ActionButtons send the journey a choice; the keys of a keyboard edit its local
+buffer, so nothing typed reaches the journey until "Valider" is touched. Each key press
+is activity all the same (``Tap("activity")``): a patient slowly typing an e-mail is
+not idle. A key ignores a second press of itself within the site's ``key_guard_ms``.
+
+Every widget with a ``step`` property ("normal" | "large") is sized by the theme at
+that text step; its screen sets it (:meth:`kiosk.ui.screens.base.KioskScreen.follow_step`).
 """
 
 from __future__ import annotations
 
 import io
+import time
 from functools import cache
 
 from kivy.app import App
@@ -32,6 +39,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 
 from kiosk.ui.formatting import masked, spaced_mobile, valid_email, valid_mobile
+from kiosk.ui.theme import NORMAL, TEXT_SIZES
 
 # Roboto lacks ☐ ☑ ⌫: the check rows and the keys use the DejaVu Sans shipped with Kivy.
 SYMBOL_FONT = "KioskSymbols"
@@ -48,6 +56,23 @@ EMAIL_ROWS = (
 CODE_MIN, CODE_MAX = 4, 8
 EMAIL_MAX = 80
 
+_key_guard_s = 0.3  # [kiosk] key_guard_ms, set at start-up by set_key_guard_ms()
+
+
+def set_key_guard_ms(ms: int) -> None:
+    """How soon after a press a key ignores a second press of itself (a shaking hand)."""
+    global _key_guard_s
+    _key_guard_s = max(0, ms) / 1000
+
+
+def key_guard_s() -> float:
+    return _key_guard_s
+
+
+def step_property() -> OptionProperty:
+    """The text step a widget is drawn at ("normal" | "large")."""
+    return OptionProperty(NORMAL, options=list(TEXT_SIZES))
+
 
 class StaffLabel(Label):  # type: ignore[misc]
     """A line for the pharmacist (not read aloud to the patient)."""
@@ -61,11 +86,32 @@ class ActionButton(Button):  # type: ignore[misc]
     kind = OptionProperty("primary", options=["primary", "secondary", "header", "check"])
     wrap = BooleanProperty(True)
     min_height = NumericProperty(0)
+    step = step_property()
 
     def on_release(self) -> None:
+        self.released()
+
+    def released(self) -> bool:
+        """Tap the journey, unless speech mode only says this button (its first touch)
+        or the touch was the long press that switched speech on. True when it tapped."""
         app = App.get_running_app()
-        if app is not None and self.action:
-            app.tap(self.action, self.value)
+        if app is None or not self.action or not _acts(self, app):
+            return False
+        app.tap(self.action, self.value)
+        return True
+
+
+LONG_PRESS = "kiosk_speech_long_press"  # touch.ud key set by kiosk.ui.speech_mode
+
+
+def _acts(button: Button, app: App) -> bool:
+    """Speech mode's rule, the same for every control: the first touch says it, the
+    second one acts (``app.explore``); a long press's release does nothing."""
+    touch = button.last_touch
+    if touch is not None and touch.ud.pop(LONG_PRESS, False):
+        return False  # spent: a later trigger_action, with this last_touch still, acts
+    explore = getattr(app, "explore", None)
+    return explore is None or bool(explore(button))
 
 
 def _take_the_name() -> None:
@@ -102,8 +148,8 @@ class SubmitButton(ActionButton):
     __events__ = ("on_submitted",)
 
     def on_release(self) -> None:
-        super().on_release()
-        self.dispatch("on_submitted")
+        if self.released():
+            self.dispatch("on_submitted")
 
     def on_submitted(self) -> None:
         pass
@@ -114,10 +160,16 @@ class KeyButton(Button):  # type: ignore[misc]
 
     key = StringProperty("")
     keyboard = ObjectProperty(None, allownone=True)
+    step = step_property()
 
     def on_release(self) -> None:
-        if self.keyboard is not None:
-            self.keyboard.press(self.key)
+        app = App.get_running_app()
+        if self.keyboard is None or (app is not None and not _acts(self, app)):
+            return
+        self.keyboard.press(self.key)
+        typed = getattr(app, "typed", None)
+        if typed is not None:
+            typed(self)  # speech mode says it ("chiffre saisi" for a secret)
 
 
 class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
@@ -135,8 +187,12 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
     submit_text = StringProperty("Valider")
     hint = StringProperty("")
     columns = NumericProperty(3)
+    step = step_property()
+    room = NumericProperty(0)  # the height it may fill (its keys grow up to 80dp in it)
 
     __events__ = ("on_submitted",)
+
+    _last_press: tuple[str, float] = ("", -1e9)
 
     def on_kv_post(self, _base_widget: object) -> None:
         self._build_keys()
@@ -150,7 +206,20 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
     def on_buffer(self, _instance: object, _value: str) -> None:
         self._refresh()
 
+    def on_step(self, _instance: object, _value: str) -> None:
+        self._build_keys()
+
     def press(self, key: str) -> None:
+        """A key was touched: activity for the journey, then the buffer edited, unless
+        the same key was pressed less than ``key_guard_ms`` ago."""
+        now = time.monotonic()
+        last_key, last_at = self._last_press
+        if key == last_key and now - last_at < _key_guard_s:
+            return  # a bounce, not a second press
+        self._last_press = (key, now)
+        app = App.get_running_app()
+        if app is not None:
+            app.tap("activity")
         if key == BACKSPACE:
             self.buffer = self.buffer[:-1]
             return
@@ -160,6 +229,7 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
 
     def clear(self) -> None:
         self.buffer = ""
+        self._last_press = ("", -1e9)
 
     def submitted(self) -> None:
         """After the tap: a secret code does not stay in memory."""
@@ -172,6 +242,8 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
 
     def _rows(self) -> list[list[str]]:
         if self.purpose == "email":
+            if self.step != NORMAL:  # large keys: no room for ".fr" and ".com"
+                return [[key for key in row if len(key) == 1] for row in EMAIL_ROWS]
             return [list(row) for row in EMAIL_ROWS]
         return [list(row) for row in DIGIT_ROWS]
 
@@ -185,7 +257,7 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
         grid.cols = self.columns
         for row in rows:
             for key in row:
-                grid.add_widget(KeyButton(text=key, key=key, keyboard=self))
+                grid.add_widget(KeyButton(text=key, key=key, keyboard=self, step=self.step))
 
     def _refresh(self) -> None:
         text = self.buffer
@@ -200,22 +272,49 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
             self.valid = CODE_MIN <= len(text) <= CODE_MAX
 
 
-class StillThereBanner(FloatLayout):  # type: ignore[misc]
-    """Drawn over the whole screen after a minute without a touch; swallows other taps."""
+class Overlay(FloatLayout):  # type: ignore[misc]
+    """A question drawn over the body of a screen, below its header: it swallows the
+    taps on the body, never those on the header ("Écouter", "Aa" stay usable)."""
 
     language = StringProperty("fr")
+    step = step_property()
+    header_height = NumericProperty(0)
+
+    def _mine(self, touch: object) -> bool:
+        x, y = getattr(touch, "pos", (0, 0))
+        return bool(self.collide_point(x, y))
 
     def on_touch_down(self, touch: object) -> bool:
+        if not self._mine(touch):
+            return False  # the header, above
         super().on_touch_down(touch)
         return True
 
     def on_touch_move(self, touch: object) -> bool:
+        if not self._mine(touch):
+            return False
         super().on_touch_move(touch)
         return True
 
     def on_touch_up(self, touch: object) -> bool:
+        if not self._mine(touch):
+            return False
         super().on_touch_up(touch)
         return True
+
+
+class StillThereBanner(Overlay):
+    """After a while without a touch: "Êtes-vous toujours là ?", "Plus de temps"
+    (``Tap("more_time")``: twice the time for the rest of the journey) and "Oui, je suis
+    là" (any tap is activity for the journey)."""
+
+
+class ConfirmBanner(Overlay):
+    """The question asked once more after "Annuler" or "Je refuse" (``Flow.confirming``):
+    "Oui, arrêter" / "Oui, je refuse" send ``Tap("confirm")``, "Non, continuer"
+    ``Tap("keep")``."""
+
+    question = StringProperty("cancel")  # "cancel" | "refuse"
 
 
 @cache
@@ -243,3 +342,22 @@ class QrImage(Image):  # type: ignore[misc]
 
     def on_url(self, _instance: object, url: str) -> None:
         self.texture = qr_texture(url) if url else None
+
+
+class SpeechButton(Button):  # type: ignore[misc]
+    """A button of the speech bar: repeat, stop, slower, faster, quieter, louder. It acts
+    at its first touch (it says its own label) and changes nothing in the journey."""
+
+    command = StringProperty("")
+
+    def on_release(self) -> None:
+        app = App.get_running_app()
+        command = getattr(app, "speech_command", None)
+        if command is not None:
+            command(self.command)
+
+
+class SpeechBar(BoxLayout):  # type: ignore[misc]
+    """The speech controls, at the bottom of every screen in speech mode (base.kv)."""
+
+    language = StringProperty("fr")

@@ -18,6 +18,7 @@ from kiosk.billing.vihf_trace import VihfTraceLog, trace_path
 from kiosk.config import load_config
 from kiosk.dmp.models import Consent, Contact
 from kiosk.dmp.service_errors import DmpRejected, DmpTimeout
+from kiosk.dmp.trace import VihfTrace
 from kiosk.sim.sandbox.client_config import dmp_section
 from tests.conftest import CARDS, run_kiosk
 from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
@@ -175,8 +176,9 @@ def test_kiosk_dmp_status_without_ledger_keys_makes_none(
         (["--ledger", "{tmp}/garbage.trace.db"], "not a VIHF trace"),
         (["--ledger", "{tmp}/x.db", "--from", "2026-13-01"], "--from: expected YYYY-MM-DD"),
         (["--ledger", "{tmp}/x.db", "--from", "2026-03-02", "--to", "2026-03-01"], "before"),
+        (["--ledger", "{tmp}/altered.trace.db", "--verify"], "NOT intact: row 2"),
     ],
-    ids=["missing", "another SQLite file", "not SQLite", "bad date", "reversed period"],
+    ids=["missing", "another SQLite file", "not SQLite", "bad date", "reversed period", "altered"],
 )
 def test_bad_input_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     other = sqlite3.connect(tmp_path / "other.trace.db")
@@ -184,6 +186,14 @@ def test_bad_input_is_one_line(tmp_path: Path, args: list[str], message: str) ->
     other.commit()
     other.close()
     (tmp_path / "garbage.trace.db").write_bytes(b"not a database at all" * 10)
+    altered = VihfTraceLog(tmp_path / "altered.trace.db", lambda _ins: "k")
+    for n in range(3):
+        altered(VihfTrace(f"_a{n}", f"2026-03-01T10:00:0{n}Z", "TD0.2", "1", "s", "ok", 5, None))
+    conn = sqlite3.connect(altered.path)
+    conn.execute("DROP TRIGGER vihf_trace_append_only_update")
+    conn.execute("UPDATE vihf_trace SET result = 'ok, really' WHERE seq = 2")
+    conn.commit()
+    conn.close()
     result = run_kiosk("ledger", "trace", *(a.format(tmp=tmp_path) for a in args), "--json")
     assert result.returncode != 0
     assert result.stdout == ""

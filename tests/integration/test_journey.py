@@ -150,6 +150,33 @@ def test_card_pulled_during_the_creation_still_gives_the_accuse(
         h.close()
 
 
+def test_card_pulled_while_the_web_access_is_made_prints_no_codes(
+    tmp_path: Path, insert_card: InsertCard
+) -> None:
+    """TD1.1 succeeded, TD1.5a is slow, the patient leaves: the accusé still prints for
+    the pharmacist, without access codes (the paper goes through other hands), and the
+    welcome screen says the DMP is open."""
+    h = Harness(tmp_path, faults={"web_access": "timeout"})
+    try:
+        start(h, insert_card, 0)
+        consent_and_attest(h, mobile="0612345678")
+        deadline = time.monotonic() + 10
+        while not h.server.calls("web_access"):
+            assert time.monotonic() < deadline, "TD1.5a never sent"
+            time.sleep(0.02)
+        h.journey.dispatch(f.CardRemoved())
+        while h.journey.flow.notice is not f.WelcomeNotice.RECEIPT_AT_COUNTER:
+            assert time.monotonic() < deadline + 10, h.journey.flow.notice
+            time.sleep(0.05)
+        (receipt,) = h.receipts
+        assert (receipt.patient_left, receipt.web_access, receipt.web_access_requested) == (
+            True, None, True
+        )  # fmt: skip
+        assert report(h.ledger._conn)["openings"] == 1
+    finally:
+        h.close()
+
+
 def test_card_pulled_on_consent_wipes_everything_and_sends_nothing(
     harness: Harness, insert_card: InsertCard
 ) -> None:
@@ -186,6 +213,7 @@ def test_refusal_sends_nothing_and_pays_nothing(harness: Harness, insert_card: I
     harness.wait(f.Screen.INFORMATION)
     harness.tap("next")
     harness.tap("refuse")
+    harness.tap("confirm")  # "Vous refusez ?": yes
     harness.wait(f.Screen.WELCOME)
     assert harness.outcomes == [f.Outcome.REFUSED]
     assert harness.server.store.list() == []
@@ -262,5 +290,5 @@ def test_a_ledger_that_cannot_record_means_no_dmp_call(
     harness.tap("attest", CODE)
     error = harness.wait(f.Screen.ERROR)
     assert error.message is f.JourneyProblem.LEDGER_DOWN
-    assert "rien n'a été envoyé" in render(error.message, "fr")
+    assert "rien n'a été envoyé" in render(error.message, "fr").lower()
     assert harness.server.store.list() == []

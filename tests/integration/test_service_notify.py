@@ -86,7 +86,9 @@ def test_ready_after_the_first_frame_and_a_watchdog_that_only_a_frozen_ui_stops(
     gaps = [(later - earlier, earlier) for earlier, later in itertools.pairwise(pings)]
 
     call = logged("dmp.call", transaction="TD1.1")  # logged when TD1.1 gave up
-    during_call = [gap for gap, at in gaps if call - DMP_WAIT <= at <= call]
+    # the gaps that start and end while TD1.1 waits (one ping's slack at the end): a ping
+    # just before the call gives up may be followed by the end screen's freeze
+    during_call = [gap for gap, at in gaps if call - DMP_WAIT <= at and at + gap <= call + 0.6]
     assert during_call, gaps
     assert max(during_call) < 0.9, gaps  # the worker waits, the UI pings
 

@@ -177,6 +177,9 @@ def test_reactivation_ticket_without_web_access(spool: Path, width: int) -> None
     assert "Identifiant" not in ticket.text
     assert "www.monespacesante.fr" in ticket.text.split()
     assert [url for _, url in ticket.qr] == [SPACE_URL]
+    # printed: no copy of the patient's name and birth date is left in the spool
+    assert result.pdf is None
+    assert list(spool.glob("*.pdf")) == []
 
 
 def test_english_ticket(spool: Path) -> None:

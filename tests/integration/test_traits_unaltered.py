@@ -7,6 +7,7 @@ trimming, case change, accent stripping or date normalisation on the way."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from lxml import etree
 
 from kiosk.appliance.wiring import patient_reader
 from kiosk.config import Config
+from kiosk.core.flow import is_minor
 from kiosk.dmp import transactions as m
-from kiosk.dmp.models import PatientTraits
+from kiosk.dmp.models import Consent, Guardian, PatientTraits
 from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
 from kiosk.dmp.xmlsafe import parse_xml
 from kiosk.hardware import vitale_layout as layout
@@ -32,6 +34,7 @@ from tests.conftest import READERS, InsertCard, load_profile, shipped_profiles
 pytestmark = pytest.mark.pcsc
 
 CPS = cps_from_profile(load_profile("cps-dupont-titulaire.json"))[0]
+TODAY = dt.date.today()  # the sandbox's clock decides who is a minor
 # Beyond the shipped cards: what a kiosk must not "clean up" either (spaces around and
 # inside, lower case, a hyphen and apostrophes, a lunar date with month and day 00).
 ODD = {
@@ -80,13 +83,13 @@ def card_bytes(reader: str) -> tuple[bytes, list[dict[int, bytes]]]:
     return insurance[layout.I_HOLDER_NIR], beneficiaries
 
 
-def carried(envelope: bytes) -> dict[str, bytes]:
-    """Each field of the TD0.0 body in ``envelope``, as UTF-8 bytes."""
+def carried(envelope: bytes, transaction: m.Transaction = m.IDENTITY) -> dict[str, bytes]:
+    """Each field of the request body in ``envelope`` (TD0.0 by default), as UTF-8 bytes."""
     root = parse_xml(envelope)
     body = root.find(f"{{{etree.QName(root).namespace}}}Body")
     assert body is not None
     (request,) = body
-    assert request.tag == f"{{{m.NS}}}{m.IDENTITY.request}"
+    assert request.tag == f"{{{m.NS}}}{transaction.request}"
     return {etree.QName(child).localname: (child.text or "").encode() for child in request}
 
 
@@ -110,7 +113,7 @@ def test_td00_carries_the_cards_traits_byte_for_byte(
     session = sandbox_client(sandbox, deadline=5.0).session(practitioner_from_cps(CPS))
 
     for index, objects in enumerate(on_card):
-        session.certified_identity(traits_from_vitale(card, index))
+        identity = session.certified_identity(traits_from_vitale(card, index))
         envelope = sandbox.requests.bodies("identity")[-1]
         sent = carried(envelope)
 
@@ -127,6 +130,16 @@ def test_td00_carries_the_cards_traits_byte_for_byte(
         assert objects[layout.B_LAST_NAME] == source["last_name"].encode()
         assert objects[layout.B_FIRST_NAME] == source["first_name"].encode()
         assert objects[layout.B_BIRTH_DATE] == source["birth_date"].encode()
+
+        # TD1.1 names the patient as the card does, too (through TD0.0's answer)
+        adult = Guardian("TUTEUR", "Anne", "tuteur", "19700101")
+        session.create(
+            identity, Consent(True), adult if is_minor(identity.birth_date, TODAY) else None
+        )
+        opening = carried(sandbox.requests.bodies("create")[-1], m.CREATE)
+        for field, tag in (("lastName", layout.B_LAST_NAME), ("firstName", layout.B_FIRST_NAME),
+                           ("birthDate", layout.B_BIRTH_DATE)):  # fmt: skip
+            assert opening[field] == objects[tag], (name, index, field)
 
 
 def test_the_sandbox_keeps_no_request_unless_asked(tmp_path: Path) -> None:

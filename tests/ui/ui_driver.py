@@ -7,6 +7,10 @@
         a real Journey (Vitale through pcscd/vpcd, sandbox over TLS, ledger) reaches each
         of the 15 screens by real taps, then the card is pulled: time to WELCOME and
         whatever patient data is left in any widget or in the journey.
+    python tests/ui/ui_driver.py speech LANGUAGE
+        every state of the shots scenario in speech mode: what is said on the
+        loudspeaker and on a headset, against the widget tree; explore by touch; the
+        card pulled while speaking.
     python tests/ui/ui_driver.py autopilot PLAN OUTDIR [--seed-closed N]
         the autopilot follows PLAN on the real services, optionally with beneficiary N's
         DMP seeded as closed in the sandbox.
@@ -120,11 +124,12 @@ def _shown(widget: Any) -> bool:
 
 
 def _layer(widget: Any) -> int:
-    """Widgets drawn over the others on purpose (the "still there?" banner) form a layer."""
-    from kiosk.ui.widgets import StillThereBanner
+    """Widgets drawn over the others on purpose (the "still there?" banner, the "do you
+    really want to stop?" question) form a layer."""
+    from kiosk.ui.widgets import Overlay
 
     for parent in _ancestors(widget):
-        if isinstance(parent, StillThereBanner):
+        if isinstance(parent, Overlay):
             return id(parent)
     return 0
 
@@ -182,6 +187,53 @@ def layout_problems(root: Any, width: int, height: int) -> list[str]:
                 f"{_describe(a)} {_fmt(ra)} overlaps {_describe(b)} {_fmt(rb)} by {dx:.0f}x{dy:.0f}"
             )
     return problems
+
+
+MIN_GAP_PX = 11.0  # 2 mm between two touch targets at 0.1905 mm/px (EN 301 549, issue 13)
+MIN_TARGET_PX = 48.0  # 9 mm
+
+
+def _gap(a: Rect, b: Rect) -> float:
+    """The shortest distance between two rectangles (0 when they touch or overlap)."""
+    gx = max(a[0] - b[2], b[0] - a[2], 0.0)
+    gy = max(a[1] - b[3], b[1] - a[3], 0.0)
+    return float((gx * gx + gy * gy) ** 0.5)
+
+
+def touch_targets(root: Any) -> list[tuple[Any, Rect, int]]:
+    """Every visible button under ``root`` (what a finger can touch), its visible part
+    and its layer."""
+    from kivy.uix.button import Button
+
+    out = []
+    for widget in walk(root):
+        if isinstance(widget, Button) and _shown(widget):
+            rect = visible_rect(widget)
+            if rect is not None:
+                out.append((widget, rect, _layer(widget)))
+    return out
+
+
+def target_problems(root: Any) -> tuple[list[str], float | None]:
+    """Touch targets closer than 2 mm to each other or smaller than 9 mm, and the
+    smallest gap seen between two targets of the same layer."""
+    problems: list[str] = []
+    smallest: float | None = None
+    targets = touch_targets(root)
+    for widget, _rect, _layer_id in targets:
+        full = window_rect(widget)
+        if min(full[2] - full[0], full[3] - full[1]) < MIN_TARGET_PX - TOLERANCE:
+            problems.append(f"{_describe(widget)} is smaller than {MIN_TARGET_PX:.0f} px")
+    for (a, ra, la), (b, rb, lb) in combinations(targets, 2):
+        if la != lb:
+            continue  # an overlay over the page: one hides the other
+        gap = _gap(ra, rb)
+        smallest = gap if smallest is None else min(smallest, gap)
+        if gap < MIN_GAP_PX:
+            problems.append(
+                f"{_describe(a)} {_fmt(ra)} is {gap:.1f} px from {_describe(b)} {_fmt(rb)}"
+            )
+    return problems, smallest
 
 
 def _fmt(rect: Rect) -> str:
@@ -420,10 +472,12 @@ def _open_keyboard(field: str, typed: str, back: str | None = None) -> Prepare:
 
 def _type_keys(keyboard: Any, typed: str) -> None:
     from kiosk.sim.autopilot import press
-    from kiosk.ui.widgets import KeyButton
+    from kiosk.ui.widgets import KeyButton, key_guard_s
 
     keys = {w.key: w for w in walk(keyboard) if isinstance(w, KeyButton)}
-    for char in typed:
+    for previous, char in zip(" " + typed, typed, strict=False):
+        if char == previous:  # a key ignores a second press of itself too soon
+            time.sleep(key_guard_s() + 0.02)
         press(keys[char])
 
 
@@ -438,6 +492,72 @@ def _type_code(typed: str) -> Prepare:
     return prepare
 
 
+def _checks_selfcheck() -> dict[str, list[str]]:
+    """A row of two buttons 4 px apart and a 30 px one (as the keys and the header once
+    were), and a label too small for its text: what the checks must report, or their
+    silence on the screens would mean nothing."""
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+
+    row = BoxLayout(spacing=4, size=(300, 60), pos=(10, 10))
+    row.add_widget(Button(text="1"))
+    row.add_widget(Button(text="2"))
+    row.add_widget(Button(text="3", size_hint_x=None, width=30))
+    row.do_layout()
+    cramped = BoxLayout(size=(60, 20), pos=(10, 100))
+    cramped.add_widget(Label(text="Texte plus grand que sa place", font_size=24))
+    cramped.do_layout()
+    for label in cramped.children:
+        label.texture_update()
+    return {"targets": target_problems(row)[0], "layout": layout_problems(cramped, 800, 480)}
+
+
+def _key_guard_check(feed: FlowFeed) -> dict[str, Any]:
+    """A real keyboard's keys pressed as a finger does (Button.trigger_action): a second
+    press of a key within key_guard_ms is ignored, one after counts; a guard of 0 lets
+    both through; each press that counts is a Tap("activity") for the journey."""
+    from kiosk.sim.autopilot import press
+    from kiosk.ui.widgets import KeyButton, OnScreenKeyboard, key_guard_s, set_key_guard_ms
+
+    def keys(purpose: str) -> tuple[Any, dict[str, Any]]:
+        keyboard = OnScreenKeyboard(purpose=purpose)
+        return keyboard, {w.key: w for w in walk(keyboard) if isinstance(w, KeyButton)}
+
+    before = sum(1 for tap in feed.taps if getattr(tap, "action", "") == "activity")
+    keyboard, key = keys("mobile")
+    press(key["1"])
+    press(key["1"])  # a bounce
+    press(key["2"])  # another key: at once
+    bounced = keyboard.buffer
+    time.sleep(key_guard_s() + 0.05)
+    press(key["2"])
+    after_guard = keyboard.buffer
+    activity = sum(1 for tap in feed.taps if getattr(tap, "action", "") == "activity") - before
+    guard = key_guard_s()
+    set_key_guard_ms(0)
+    try:
+        unguarded, key = keys("mobile")
+        press(key["3"])
+        press(key["3"])
+    finally:
+        set_key_guard_ms(round(guard * 1000))
+    return {
+        "guard_s": guard,
+        "bounced": bounced,
+        "after_guard": after_guard,
+        "unguarded": unguarded.buffer,
+        "activity_taps": activity,
+    }
+
+
+def _close_editor(screen: Any) -> None:
+    """The contact screen keeps its keyboard open across renders (a local tap opened
+    it): a state without one closes it, as "Retour" would."""
+    if getattr(screen, "editing", ""):
+        screen.close_editor()
+
+
 def _staff_notice(screen: Any) -> None:
     from kivy.app import App
 
@@ -447,7 +567,8 @@ def _staff_notice(screen: Any) -> None:
 
 
 def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
-    """(name, flow, what to do on the screen before the shot) for each state shown."""
+    """(name, flow, what to do on the screen before the shot) for each state shown, at
+    the normal text step, then every one again at the large step (``NAME-large``)."""
     from kiosk.core.code_gate import CodeLocked, WrongCode
     from kiosk.dmp.service_errors import DmpProblem
     from kiosk.hardware.card_errors import CardProblem
@@ -468,7 +589,7 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     patient_messages = [*CardProblem, *DmpProblem, *f.JourneyProblem]
     longest = max(patient_messages, key=lambda message: len(render(message, language)))
     back = t(UiText.COMMON_BACK, language)
-    return [
+    normal: list[tuple[str, f.Flow, Prepare | None]] = [
         ("welcome", base, None),
         ("welcome-notice", r(base, notice=f.WelcomeNotice.RECEIPT_AT_COUNTER), _staff_notice),
         ("welcome-staff-notice", base, _staff_notice),
@@ -494,6 +615,13 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
             None,
         ),
         ("consent-banner", r(child, screen=s.CONSENT, warning=True), None),
+        ("consent-confirm-refuse", r(child, screen=s.CONSENT, confirming="refuse"), None),
+        ("information-confirm-cancel", r(child, screen=s.INFORMATION, confirming="cancel"), None),
+        (
+            "contact-email-keyboard-banner",
+            r(child, screen=s.CONTACT, choices=f.Choices(consent=True), warning=True),
+            _open_keyboard("email", EMAIL, back=back),
+        ),
         ("contact", r(child, screen=s.CONTACT, choices=f.Choices(consent=True)), None),
         (
             "contact-warned",
@@ -559,6 +687,11 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
         ("error-unknown", r(base, screen=s.ERROR), None),
         ("error-longest-message", r(held, screen=s.ERROR, message=longest), None),
     ]
+    large = [
+        (f"{name}-large", r(flow, text_size="large"), then or _close_editor)
+        for name, flow, then in normal
+    ]
+    return normal + large
 
 
 def scenario_shots(language: str, out: Path) -> dict[str, Any]:
@@ -578,6 +711,7 @@ def scenario_shots(language: str, out: Path) -> dict[str, Any]:
         screen = stage.current()
         target = out / f"{name}-{language}.png"
         saved = Window.screenshot(name=str(out / f".{name}-{language}.png"))
+        targets = target_problems(screen)
         Path(saved).replace(target)
         return {
             "name": name,
@@ -586,6 +720,8 @@ def scenario_shots(language: str, out: Path) -> dict[str, Any]:
             "png": str(target),
             "window": list(Window.size),
             "problems": layout_problems(screen, *Window.size),
+            "target_problems": targets[0],
+            "smallest_gap": targets[1],
             "texts": sorted({str(w.text) for w in walk(screen) if getattr(w, "text", "")}),
         }
 
@@ -599,7 +735,14 @@ def scenario_shots(language: str, out: Path) -> dict[str, Any]:
                 stage.on_ui(partial(_on_current, stage, prepare))
             stage.settle()
             shots.append(stage.on_ui(partial(shoot, name)))
-        return {"shots": shots, "taps": [repr(tap) for tap in feed.taps]}
+        selfcheck = stage.on_ui(_checks_selfcheck)
+        key_guard = stage.on_ui(partial(_key_guard_check, feed))
+        return {
+            "shots": shots,
+            "taps": [repr(tap) for tap in feed.taps],
+            "selfcheck": selfcheck,
+            "key_guard": key_guard,
+        }
 
     return run_app(app, stage, scenario)
 
@@ -1016,6 +1159,155 @@ def scenario_autopilot(
     return result
 
 
+# --- scenario: speech mode (issue 13 items 1, 2, 7) -------------------------------------------
+
+
+def expected_speech(screen: Any, language: str) -> list[str]:
+    """What the transcript of ``screen`` must hold on the headset, read off the widget
+    tree here, independently of kiosk.ui.speech_walk: every visible text, and every
+    control with its role and state."""
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+
+    from kiosk.ui.i18n import t
+    from kiosk.ui.ui_text import UiText as U
+    from kiosk.ui.widgets import (
+        CheckRow,
+        KeyButton,
+        OnScreenKeyboard,
+        Overlay,
+        SpeechBar,
+        StaffLabel,
+    )
+
+    frame = screen.frame
+    overlays = [c for c in frame.children if isinstance(c, Overlay)]
+    root = overlays[0] if overlays else frame
+    wanted = []
+    for widget in walk(root):
+        if not isinstance(widget, Label) or isinstance(widget, StaffLabel):
+            continue
+        if not _shown(widget) or widget.width <= 0 or widget.height <= 0:
+            continue
+        ancestors = list(_ancestors(widget))
+        if any(isinstance(a, (SpeechBar, Button)) for a in ancestors):
+            continue
+        keyboard = next((a for a in ancestors if isinstance(a, OnScreenKeyboard)), None)
+        text = " ".join(str(widget.text).split())
+        if isinstance(widget, CheckRow):
+            key = U.SPEECH_CHECKED if widget.checked else U.SPEECH_UNCHECKED
+            wanted.append(t(key, language, label=" ".join(widget.label.split())))
+        elif not text:
+            continue
+        elif isinstance(widget, KeyButton):
+            hidden = widget.keyboard is not None and widget.keyboard.purpose == "attest"
+            wanted.append(t(U.SPEECH_KEY_HIDDEN, language) if hidden
+                          else t(U.SPEECH_KEY, language, label=text))  # fmt: skip
+        elif isinstance(widget, Button):
+            key = U.SPEECH_BUTTON_DISABLED if widget.disabled else U.SPEECH_BUTTON
+            wanted.append(t(key, language, label=text))
+        elif keyboard is not None and keyboard.purpose == "attest" and keyboard.buffer:
+            wanted.append(t(U.SPEECH_FIELD_MASKED, language))
+        else:
+            wanted.append(text)
+    return wanted
+
+
+def scenario_speech(language: str) -> dict[str, Any]:
+    """Every screen state of the shots scenario in speech mode: what is said on the
+    loudspeaker and on a headset, against the widget tree; then explore by touch on the
+    consent screen, and the card pulled while speaking."""
+    from kivy.app import App
+
+    from kiosk.core.journey import Journey
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.speech import Outputs
+    from kiosk.ui.widgets import SpeechBar
+
+    plan = variants(language)
+    feed = FlowFeed(plan[0][1])
+    stage = Stage()
+    app = KioskApp(cast(Journey, feed), on_rendered=stage.rendered, size=(WIDTH, HEIGHT))
+    stage.app = app
+    spoken: list[dict[str, str]] = []
+    app.on_spoken = lambda screen, text, channel: spoken.append(
+        {"screen": screen, "text": text, "channel": channel}
+    )
+    speaker_only, with_headset = Outputs(), Outputs(headset_device="plughw:CARD=Headset")
+    stops: list[float] = []
+    real_stop = app.speaker.stop
+
+    def counting_stop() -> None:
+        stops.append(time.monotonic())
+        real_stop()
+
+    app.speaker.stop = counting_stop  # type: ignore[method-assign]
+
+    def show(flow: f.Flow) -> None:
+        since = stage.mark()
+        feed.show(flow)
+        stage.wait_render(since, partial(operator.is_, flow))
+
+    def read_both() -> dict[str, Any]:
+        screen = stage.current()
+        said = {}
+        for name, outputs in (("speaker", speaker_only), ("headset", with_headset)):
+            app.speaker.outputs = outputs
+            del spoken[:]
+            app.speech_mode.read_aloud()
+            said[name] = spoken[-1]
+        app.speaker.outputs = speaker_only
+        bar = [w for w in walk(screen) if isinstance(w, SpeechBar)]
+        return {"said": said, "expected": expected_speech(screen, language),
+                "bar_shown": bool(bar) and bar[0].parent is not None,
+                "problems": layout_problems(screen, WIDTH, HEIGHT)}  # fmt: skip
+
+    def scenario() -> dict[str, Any]:
+        states = []
+        for name, flow, prepare in plan:
+            show(flow)
+            if prepare is not None:
+                stage.on_ui(partial(_on_current, stage, prepare))
+            stage.settle()
+            del spoken[:]
+            show(dataclasses.replace(flow, speech=True))
+            stage.settle()
+            time.sleep(0.1)  # the screen is said a frame or two after it is drawn
+            on_arrival = [dict(entry) for entry in spoken]
+            state = stage.on_ui(read_both)
+            states.append({"name": name, "on_arrival": on_arrival, **state})
+        return {"states": states, **explore_and_pull()}
+
+    def explore_and_pull() -> dict[str, Any]:
+        consent = next(flow for name, flow, _p in plan if name == "consent")
+        flow = dataclasses.replace(consent, speech=True)
+        show(flow)
+        stage.settle()
+        del feed.taps[:]
+        row = stage.on_ui(lambda: stage.current().ids.consent)
+        stage.on_ui(lambda: row.trigger_action(duration=0))
+        first = [repr(tap) for tap in feed.taps]
+        explored = [entry["text"] for entry in spoken[-1:]]
+        stage.on_ui(lambda: row.trigger_action(duration=0))
+        second = [repr(tap) for tap in feed.taps]
+        stops_before = len(stops)
+        pulled, _commands = f.step(flow, f.CardRemoved())
+        del spoken[:]
+        show(pulled)
+        stage.settle()
+        return {
+            "explore_first_taps": first,
+            "explore_said": explored,
+            "explore_second_taps": second,
+            "pulled_speech": pulled.speech,
+            "stopped_on_pull": len(stops) > stops_before,
+            "said_after_pull": [dict(entry) for entry in spoken],
+            "app_is_kiosk": App.get_running_app() is app,
+        }
+
+    return run_app(app, stage, scenario)
+
+
 def main(argv: list[str]) -> int:
     global WIDTH, HEIGHT  # the window size, set before Kivy starts
     parser = argparse.ArgumentParser(prog="ui_driver")
@@ -1026,6 +1318,8 @@ def main(argv: list[str]) -> int:
     shots.add_argument("--size", default=f"{WIDTH}x{HEIGHT}", help="WIDTHxHEIGHT")
     pull = sub.add_parser("pull")
     pull.add_argument("out", type=Path)
+    speech = sub.add_parser("speech")
+    speech.add_argument("language", choices=["fr", "en"])
     auto = sub.add_parser("autopilot")
     auto.add_argument("plan", type=Path)
     auto.add_argument("out", type=Path)
@@ -1043,6 +1337,8 @@ def main(argv: list[str]) -> int:
             result = scenario_shots(args.language, args.out)
         elif args.scenario == "pull":
             result = scenario_pull(args.out)
+        elif args.scenario == "speech":
+            result = scenario_speech(args.language)
         else:
             result = scenario_autopilot(args.plan, args.out, args.seed, args.fault)
     except BaseException:  # noqa: BLE001 - reported in the JSON line

@@ -93,6 +93,19 @@ LABEL_ARGS: dict[UiText, dict[str, object]] = {
     UiText.ADMIN_YEAR: {"count": 12},
     UiText.ADMIN_MONEY: {"due": "12,00 €", "paid": "10,00 €", "outstanding": "2,00 €"},
     UiText.ADMIN_PENDING: {"count": 0},
+    **{
+        key: {"label": "Suivant"}
+        for key in (
+            UiText.SPEECH_BUTTON,
+            UiText.SPEECH_BUTTON_DISABLED,
+            UiText.SPEECH_CHECKED,
+            UiText.SPEECH_UNCHECKED,
+            UiText.SPEECH_KEY,
+            UiText.SPEECH_TYPED,
+            UiText.SPEECH_FIELD,
+        )
+    },
+    UiText.SPEECH_PRIVATE_PERSON: {"number": 2},
 }
 
 

@@ -125,7 +125,20 @@ def test_a_missing_file_named_by_the_environment_is_an_error(
         ({"printer": {"kind": "usb", "usb_vendor": 0x0416}}, ["usb_vendor, usb_product"]),
         ({"printer": {"kind": "serial"}}, ["[printer] device", "serial"]),
         ({"printer": {"width": 200}}, ["width", "24 to 64"]),
+        ({"speech": {"speaker_device": "hw 0"}}, ["[speech] speaker_device", "ALSA device"]),
+        ({"speech": {"headset_device": "-D"}}, ["[speech] headset_device", "ALSA device"]),
+        (
+            {"speech": {"headset_device": "hw:1", "speaker_device": "hw:1"}},
+            ["[speech] headset_device", "another output"],
+        ),
+        (
+            {"speech": {"headset_device": "auto", "speaker_device": "hw:0"}},
+            ["[speech] headset_device", '"auto"'],
+        ),
         ({"printer": {"port": "9100"}}, ["[printer] port", "int", "str"]),
+        ({"kiosk": {"idle_warning": 5}}, ["[kiosk] idle_warning", "20 to 600 seconds"]),
+        ({"kiosk": {"idle_grace": 3600}}, ["[kiosk] idle_grace", "10 to 300 seconds"]),
+        ({"kiosk": {"key_guard_ms": -1}}, ["[kiosk] key_guard_ms", "0 to 1000 ms"]),
     ],
 )
 def test_kiosk_and_printer_errors(data: dict[str, Any], words: list[str]) -> None:

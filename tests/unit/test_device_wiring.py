@@ -55,3 +55,26 @@ def test_a_restart_keeps_the_lock(config: Config, kiosks: list[DeviceKiosk]) -> 
     restarted = DeviceKiosk(config)
     kiosks.append(restarted)
     assert isinstance(restarted.services.check_code("2468"), CodeLocked)
+
+
+def test_the_sites_times_and_key_guard_reach_the_journey_and_the_keys(
+    tmp_path: Path, kiosks: list[DeviceKiosk]
+) -> None:
+    """[kiosk] idle_warning / idle_grace / key_guard_ms, as a site sets them."""
+    from kiosk.core.flow import Timeouts
+    from kiosk.ui.widgets import key_guard_s, set_key_guard_ms
+
+    site = parse_config({
+        "ledger": {"path": str(tmp_path / "state" / "ledger.db")},
+        "kiosk": {"pharmacist_code_hash": hash_code("2468"), "spool": str(tmp_path / "spool"),
+                  "idle_warning": 120, "idle_grace": 45, "key_guard_ms": 500, "language": "en"},
+    })  # fmt: skip
+    try:
+        kiosk = DeviceKiosk(site)
+        kiosks.append(kiosk)
+        flow = kiosk.journey.flow
+        assert flow.timeouts == Timeouts(120.0, 45.0)
+        assert (flow.language, flow.home_language) == ("en", "en")
+        assert key_guard_s() == 0.5
+    finally:
+        set_key_guard_ms(300)

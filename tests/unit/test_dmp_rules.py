@@ -161,5 +161,5 @@ def test_consent_given(consent: Consent) -> None:
 def test_consent_refused(consent: Consent) -> None:
     with pytest.raises(DmpInputError) as caught:
         check_consent(consent)
-    assert render(caught.value.problem, "fr") == "Une information saisie n'est pas valable."
+    assert render(caught.value.problem, "fr") == "Une information tapée n'est pas bonne."
     assert "nothing was sent" in caught.value.fix

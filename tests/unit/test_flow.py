@@ -38,6 +38,7 @@ from kiosk.core.flow import (
     Screen,
     Tap,
     Tick,
+    Timeouts,
     WelcomeNotice,
     Wipe,
     fresh,
@@ -130,7 +131,9 @@ def test_refusal_records_it_and_ends_without_creation(consented: bool) -> None:
     if consented:
         run.send(Tap("toggle", "consent"))
     before = run.flow
-    commands = run.send(Tap("refuse"))
+    assert run.send(Tap("refuse")) == []  # "Vous refusez l'ouverture du DMP ?"
+    assert (run.flow.screen, run.flow.confirming) == (S.CONSENT, "refuse")
+    commands = run.send(Tap("confirm"))
     assert commands == [
         RecordRefusal(),
         Finished(Outcome.REFUSED),
@@ -138,7 +141,7 @@ def test_refusal_records_it_and_ends_without_creation(consented: bool) -> None:
     ]
     assert not opened(run.commands)
     assert run.flow == fresh(before, T0)
-    assert run.flow.language == "en"
+    assert run.flow.language == "fr"  # the kiosk's own, for the next patient
 
 
 def test_full_creation_path_commands_in_order() -> None:
@@ -455,8 +458,9 @@ def test_the_lock_survives_the_end_of_the_journey() -> None:
         attest(run, ok=False)
     locked_until = run.gate.locked_until
     assert locked_until == T0 + LOCK_SECONDS
-    for end in (Tap("cancel"), CardRemoved(), Tick(T0 + RESET_AFTER)):
-        flow, commands = send(run.flow, end)
+    for end in (Tap("confirm"), CardRemoved(), Tick(T0 + RESET_AFTER)):
+        asked = replace(run.flow, confirming="cancel")  # "Annuler", then "Oui, arrêter"
+        flow, commands = send(asked, end)
         assert commands[-1] == Wipe()
         assert run.gate.locked_until == locked_until
         # the next patient, a minute later, cannot have the code tried either
@@ -607,24 +611,34 @@ WAYS_BACK = [
 
 @pytest.mark.parametrize(("screen", "end"), WAYS_BACK)
 def test_every_way_back_to_welcome_wipes(screen: Screen, end: str) -> None:
-    before = reach(screen, start(language="en"))
-    after, commands = send(before, ENDS[end])
+    before = reach(screen, start(language="en", speech=True, text_size="large"))
+    if end == "cancel" and screen not in (S.DONE, S.EXISTS, S.ERROR):
+        before, _ = send(before, ENDS[end])  # "Voulez-vous vraiment arrêter ?"
+        after, commands = send(before, Tap("confirm"))
+    else:
+        after, commands = send(before, ENDS[end])
     assert commands[-1] == Wipe()
     assert after.screen is S.WELCOME
     assert not after.holds_patient_data()
     assert after.card is None
     assert after.person is None
     assert after.choices == Choices()
-    assert after.language == "en"
+    # the next patient gets the kiosk's own language, normal text, no speech
+    assert (after.language, after.speech, after.text_size) == ("fr", False, "normal")
     assert after.message is None
     assert after == fresh(before, after.last_touch)
 
 
-def test_fresh_keeps_only_language_and_date() -> None:
-    run = reach_run(S.CREATING, start(language="en"))
-    flow = replace(run.flow, message=WrongCode(1), warning=True)
-    clean = fresh(flow, 42.0)
-    assert clean == Flow(language="en", last_touch=42.0, today=TODAY)
+def test_fresh_keeps_only_the_sites_settings_and_the_date() -> None:
+    site = Timeouts(warn_after=120.0, grace=45.0)
+    run = reach_run(S.CREATING, start(language="en", home_language="en", timeouts=site))
+    flow = replace(
+        run.flow, message=WrongCode(1), warning=True, speech=True, text_size="large", patience=4
+    )
+    clean = fresh(replace(flow, language="fr"), 42.0)
+    assert clean == Flow(
+        language="en", home_language="en", timeouts=site, last_touch=42.0, today=TODAY
+    )
     assert not clean.holds_patient_data()
 
 
@@ -649,3 +663,73 @@ def test_welcome_ignores_removal_and_cancel_when_empty() -> None:
     assert step(flow, CardRemoved()) == (flow, [])
     assert send(flow, Tap("cancel")) == (flow, [])
     assert step(flow, Tick(T0 + 10 * RESET_AFTER)) == (flow, [])
+
+
+# --- time, speech, text size, confirmations (issue 13) ------------------------------------
+
+
+def test_the_sites_timeouts_speech_and_more_time_set_the_inactivity() -> None:
+    site = Timeouts(warn_after=100.0, grace=50.0)
+    flow = reach(S.CONSENT, start(timeouts=site))
+    assert step(flow, Tick(T0 + 99.9))[0].warning is False
+    warned, _ = step(flow, Tick(T0 + 100))
+    assert warned.warning
+    assert step(warned, Tick(T0 + 150))[0].screen is S.WELCOME
+    # speech mode doubles both times
+    spoken, _ = send(flow, Tap("speech", True))
+    assert step(spoken, Tick(T0 + 199))[0].warning is False
+    assert step(spoken, Tick(T0 + 299))[0].screen is S.CONSENT
+    assert step(spoken, Tick(T0 + 300))[0].screen is S.WELCOME
+    # "Plus de temps" doubles them again, up to eight times the site's
+    more, _ = send(warned, Tap("more_time"), T0 + 100)
+    assert (more.warning, more.patience) == (False, 2)
+    assert step(more, Tick(T0 + 100 + 299))[0].screen is S.CONSENT
+    for _ in range(5):
+        more, _ = send(more, Tap("more_time"))
+    assert more.patience == 8
+
+
+def test_typing_counts_as_activity() -> None:
+    """A key of the on-screen keyboard sends Tap("activity"): a slow typist keeps going."""
+    flow = reach(S.CONTACT)
+    for second in range(10, 300, 10):
+        flow, commands = send(flow, Tap("activity"), T0 + second)
+        flow, commands = step(flow, Tick(T0 + second + 5))
+        assert (flow.screen, flow.warning, commands) == (S.CONTACT, False, [])
+
+
+def test_a_confirmation_is_asked_once_and_forgotten_by_any_other_tap() -> None:
+    flow, _ = send(reach(S.CONSENT), Tap("cancel"))
+    assert flow.confirming == "cancel"
+    assert send(flow, Tap("activity"))[0].confirming == "cancel"  # a speech gesture
+    for other in (Tap("keep"), Tap("toggle", "consent"), Tap("language"), Tap("next")):
+        after, commands = send(flow, other)
+        assert after.confirming is None
+        assert not any(isinstance(c, (Finished, RecordRefusal)) for c in commands)
+    # "confirm" with nothing asked does nothing
+    assert send(reach(S.CONSENT), Tap("confirm")) == (reach(S.CONSENT), [])
+    # a question about a screen the journey left is dropped
+    checking, _ = send(reach(S.CHECKING), Tap("cancel"))
+    moved, _ = step(checking, DmpChecked("not_found"))
+    assert (moved.screen, moved.confirming) == (S.INFORMATION, None)
+
+
+def test_speech_and_text_size_are_the_patients_for_one_journey() -> None:
+    flow, _ = send(start(), Tap("speech", True))
+    flow, _ = send(flow, Tap("text_size", "large"))
+    assert (flow.speech, flow.text_size) == (True, "large")
+    for ignored in (Tap("speech", "yes"), Tap("text_size", "huge"), Tap("speech")):
+        assert send(flow, ignored)[0] == flow
+    run = reach_run(S.CONSENT, flow)
+    assert (run.flow.speech, run.flow.text_size) == (True, "large")
+    run.send(CardRemoved())
+    assert (run.flow.speech, run.flow.text_size) == (False, "normal")
+
+
+def test_a_patient_who_walks_away_from_welcome_leaves_nothing_for_the_next() -> None:
+    flow, _ = send(start(), Tap("language"))
+    flow, _ = send(flow, Tap("speech", True))
+    assert step(flow, Tick(T0 + 10))[0] == flow
+    after, commands = step(flow, Tick(T0 + 2 * RESET_AFTER))  # speech mode: twice as long
+    assert (after.language, after.speech, commands) == ("fr", False, [])
+    assert step(start(), Tick(T0 + 10 * RESET_AFTER)) == (start(), [])

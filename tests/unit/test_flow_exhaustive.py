@@ -121,6 +121,12 @@ EVENTS: dict[str, Event] = {
     "reactivate_yes": Tap("reactivate", True),
     "reactivate_no": Tap("reactivate", False),
     "unknown_action": Tap("frobnicate", 3),
+    "confirm": Tap("confirm"),
+    "keep": Tap("keep"),
+    "more_time": Tap("more_time"),
+    "speech_on": Tap("speech", True),
+    "large_text": Tap("text_size", "large"),
+    "activity": Tap("activity"),
 }
 
 # --- the transition table: (screen, event) -> next screen; absent = stays ----------
@@ -162,7 +168,8 @@ TABLE: dict[Screen, dict[str, Screen]] = {
     S.CLOSED: {"reactivate_yes": S.INFORMATION, "reactivate_no": S.WELCOME},
     S.INFORMATION: {"next": S.CONSENT},
     # reached with consent unticked: "next" stays
-    S.CONSENT: {"refuse": S.WELCOME},
+    # "Je refuse" asks once more (tests/unit/test_flow.py); nothing leaves the screen
+    S.CONSENT: {},
     # reached with no contact: "next" goes on at once
     S.CONTACT: {"next": S.ATTESTATION, "skip": S.ATTESTATION},
     # reached with no check pending: an unasked AttestationChecked is ignored
@@ -186,10 +193,14 @@ ENDING_OUTCOME = {
 }
 
 
+# "Annuler" ends at once where a result is shown; elsewhere it asks first (tests below)
+SHOWING_RESULT = (S.DONE, S.EXISTS, S.ERROR)
+
+
 def expected(screen: Screen, name: str) -> Screen:
     if name == "removed":
         return S.WELCOME
-    if name == "cancel" and screen is not S.CREATING:
+    if name == "cancel" and screen in SHOWING_RESULT:
         return S.WELCOME
     return TABLE[screen].get(name, screen)
 
@@ -206,7 +217,15 @@ def assert_wiped(after: Flow, before: Flow) -> None:
     assert after.outcome is None
     assert after.message is None
     assert after.warning is False
-    assert after.language == before.language
+    assert after.confirming is None
+    # the next patient finds the kiosk as the site set it
+    assert (after.language, after.speech, after.text_size, after.patience) == (
+        before.home_language,
+        False,
+        "normal",
+        1,
+    )
+    assert after.timeouts == before.timeouts
     assert after.today == before.today
 
 
@@ -250,7 +269,7 @@ def test_card_removed_ends_the_journey_and_wipes_everywhere(screen: Screen) -> N
         assert (after, commands) == (before, [])
         return
     assert_wiped(after, before)
-    assert after.language == "en"
+    assert after.language == "fr"  # the kiosk's own, whatever the patient chose
     if screen is S.CREATING:
         # the DMP call runs on and the ledger records it; the screen and the memory
         # are cleared now and no outcome is claimed before the answer
@@ -269,6 +288,11 @@ def test_cancel_ends_the_journey_except_while_creating(screen: Screen) -> None:
     elif screen is S.CREATING:
         assert (after, commands) == (before, [])
     else:
+        if screen not in SHOWING_RESULT:  # asked first: "Voulez-vous vraiment arrêter ?"
+            assert (after.screen, after.confirming, commands) == (screen, "cancel", [])
+            kept, commands = send(after, Tap("keep"))
+            assert (kept.screen, kept.confirming, commands) == (screen, None, [])
+            after, commands = send(after, Tap("confirm"))
         assert_wiped(after, before)
         outcome = ENDING_OUTCOME.get(screen, Outcome.CANCELLED)
         assert commands == [Finished(outcome), Wipe()]
@@ -393,6 +417,10 @@ POOL = [
     AttestationChecked(WrongCode(1)),
     AttestationChecked(CodeLocked(T0)),
     DmpFailed(JourneyProblem.LEDGER_DOWN),
+    Tap("cancel"),
+    Tap("refuse"),
+    Tap("confirm"),
+    Tap("confirm"),
 ]
 DELAYS = st.sampled_from([0.0, 0.0, 0.0, 1.0, WARN_AFTER, RESET_AFTER, LOCK_SECONDS])
 STEPS = st.lists(st.tuples(DELAYS, st.sampled_from(POOL)), max_size=60)

@@ -48,7 +48,7 @@ def test_a_plan_is_read_with_its_types(tmp_path: Path) -> None:
     ("data", "problem"),
     [
         ({"benificiary": 0}, "unknown key 'benificiary' (did you mean 'beneficiary'?)"),
-        ({"speed": 2}, "unknown key 'speed' (known keys: beneficiary, bris_de_glace,"),
+        ({"tempo": 2}, "unknown key 'tempo' (known keys: beneficiary, bris_de_glace,"),
         ({"beneficiary": "0"}, "beneficiary: expected an int, got str"),
         ({"beneficiary": True}, "beneficiary: expected an int, got bool"),
         ({"beneficiary": 1.0}, "beneficiary: expected an int, got float"),
@@ -95,3 +95,13 @@ def test_a_missing_plan(tmp_path: Path) -> None:
 
 def test_the_error_is_a_simulation_error() -> None:
     assert issubclass(AutopilotError, SimulationError)
+
+
+def test_speech_and_text_size_keys(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text('{"speech": true, "text_size": "large"}', encoding="utf-8")
+    plan = Plan.load(path)
+    assert (plan.speech, plan.text_size) == (True, "large")
+    assert problems(tmp_path, {"text_size": "huge"}).startswith(
+        "text_size: expected one of normal, large"
+    )

@@ -60,9 +60,21 @@ def test_paris_time_and_what_is_left_out() -> None:
 @pytest.mark.parametrize("flags", [(True, True, True), (False, False, False), (True, False, True)])
 def test_the_choices_as_made(flags: tuple[bool, bool, bool]) -> None:
     bris, centre15, web = flags
-    facts = receipt(bris_de_glace=bris, centre15=centre15, web_access_requested=web)
+    access = ACCESS if web else None
+    facts = receipt(
+        bris_de_glace=bris, centre15=centre15, web_access_requested=web, web_access=access
+    )
     values = [entry.value for entry in receipt_content(facts, "P", AT).choices]
     assert values == ["oui" if flag else "non" for flag in flags]
+
+
+@pytest.mark.parametrize(("language", "words"), [("fr", "activez-le"), ("en", "activate it")])
+def test_access_asked_for_but_not_on_this_paper_says_what_to_do(language: str, words: str) -> None:
+    """TD1.5a failed, or the patient had left: no codes, and no bare "oui" either."""
+    facts = receipt(language, web_access_requested=True, web_access=None)
+    (*_, web) = receipt_content(facts, "P", AT).choices
+    assert words in web.value
+    assert "www.monespacesante.fr" in web.value
 
 
 def test_nothing_private_in_a_repr() -> None:

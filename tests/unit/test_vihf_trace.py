@@ -106,6 +106,17 @@ def test_the_trace_is_append_only_and_chained(writer: VihfTraceLog) -> None:
     assert (verdict.ok, verdict.rows, verdict.bad_seq) == (False, 1, 2)
 
 
+def test_the_calendars_ends_are_open_ends(writer: VihfTraceLog) -> None:
+    """`--from 0001-01-01 --to 9999-12-31` once overflowed the Paris-to-UTC conversion."""
+    writer(sent("_a", "2026-03-01T10:00:00Z"))
+    conn = open_trace(writer.path)
+    try:
+        rows = read_trace(conn, dt.date.min, dt.date.max)
+    finally:
+        conn.close()
+    assert [r.assertion_id for r in rows] == ["_a"]
+
+
 def test_a_period_is_paris_days(writer: VihfTraceLog) -> None:
     writer(sent("_late", "2026-01-31T23:30:00Z"))  # 1 February in Paris
     writer(sent("_early", "2026-01-31T22:30:00Z"))  # 31 January, 23:30 in Paris

@@ -439,6 +439,11 @@ class SandboxServer(ThreadingHTTPServer):
         with self._calls_lock:
             return list(self._assertions)
 
+    def calls(self, operation: str) -> int:
+        """How many requests for ``operation`` reached the fault injection so far."""
+        with self._calls_lock:
+            return self._calls[operation]
+
     def fault_for(self, operation: str) -> str | None:
         """Count this call of ``operation``; the fault kind that hits it, if any."""
         spec = self.fault_spec_for(operation)

@@ -1,5 +1,6 @@
-"""Welcome: the big "Ouvrir mon DMP" button, a word on privacy and, after a patient
-pulled the card during a creation, where their accusé is."""
+"""Welcome: the big "Ouvrir mon DMP" button, how to switch speech on (a long press
+anywhere), a word on privacy and, after a patient pulled the card during a creation,
+where their accusé is."""
 
 from __future__ import annotations
 
