@@ -262,12 +262,12 @@ class Autopilot(KioskObserver):
     def _contact(self, flow: f.Flow, screen: KioskScreen) -> None:
         plan, choices = self.plan, flow.choices
         if plan.mobile and choices.mobile is None:
-            press(screen.ids["mobile_field"])  # opens the digits keyboard
+            press(screen.ids["mobile_field"], self._times)  # opens the digits keyboard
             Clock.schedule_once(
                 lambda _dt: type_into(screen, "mobile", str(plan.mobile), self._times), STEP_DELAY
             )
         elif plan.email and choices.email is None:
-            press(screen.ids["email_field"])
+            press(screen.ids["email_field"], self._times)
             Clock.schedule_once(
                 lambda _dt: type_into(screen, "email", str(plan.email), self._times), STEP_DELAY
             )

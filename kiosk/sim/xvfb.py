@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import select
 import shutil
+import signal
 import subprocess
 import time
-from pathlib import Path
 
 from kiosk.sim.errors import SimulationError
 
@@ -15,40 +17,64 @@ class NoDisplay(SimulationError):
     pass
 
 
-X_SOCKETS = Path("/tmp/.X11-unix")  # noqa: S108 - where X servers put their sockets
-X_LOCKS = Path("/tmp")  # noqa: S108 - and their lock files
-
-
-def free_display() -> int:
-    for number in range(99, 140):
-        if not (X_SOCKETS / f"X{number}").exists() and not (X_LOCKS / f".X{number}-lock").exists():
-            return number
-    raise NoDisplay("no free X display number between :99 and :139")
-
-
 NOTIFY_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+START_TIMEOUT = 10.0  # seconds for Xvfb to say its display number
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the forked child
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGTERM when the parent dies, so a
+    SIGKILLed kiosk or test leaves no X server behind (prctl(2), Linux). Only a call
+    already resolved: nothing that allocates between fork and exec."""
+    _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
-    """A new Xvfb on a free display number; the process and its ``:N``."""
+    """A new Xvfb on a display number it picks itself (``-displayfd``: no race with
+    another X server, no range to run out of); the process and its ``:N``. The server
+    dies with the thread that started it (``PR_SET_PDEATHSIG``)."""
     binary = shutil.which("Xvfb")
     if binary is None:
         raise NoDisplay("no display and no Xvfb (apt-get install xvfb)")
-    number = free_display()
-    process = subprocess.Popen(
-        [binary, f":{number}", "-screen", "0", size, "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        # Xvfb speaks systemd's notify protocol too: it must not claim to be the kiosk
-        env={k: v for k, v in os.environ.items() if k not in NOTIFY_VARIABLES},
-    )
-    deadline = time.monotonic() + 10
-    while not (X_SOCKETS / f"X{number}").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise NoDisplay(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
+    read_end, write_end = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [binary, "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(write_end,),
+            preexec_fn=_die_with_parent,
+            # Xvfb speaks systemd's notify protocol too: it must not claim to be the kiosk
+            env={k: v for k, v in os.environ.items() if k not in NOTIFY_VARIABLES},
+        )
+    finally:
+        os.close(write_end)
+    try:
+        number = _read_display(read_end, process)
+    finally:
+        os.close(read_end)
     return process, f":{number}"
+
+
+def _read_display(read_end: int, process: subprocess.Popen[bytes]) -> int:
+    """The display number Xvfb writes once it listens ("99\n")."""
+    deadline = time.monotonic() + START_TIMEOUT
+    text = b""
+    while not text.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([read_end], [], [], max(left, 0))
+        chunk = os.read(read_end, 16) if ready else b""
+        if not chunk:  # timed out, or Xvfb exited without a display
+            process.kill()
+            process.wait()
+            raise NoDisplay("Xvfb did not start")
+        text += chunk
+    return int(text)
 
 
 def ensure_display(size: str = "1280x800x24") -> subprocess.Popen[bytes] | None:

@@ -76,6 +76,12 @@ class SpeechMode:
                 self.silence()
                 self.speaker.set_voice(Voice())  # the next patient starts at the defaults
             self._said = []
+            if flow.warning and was is not None and not was.warning:
+                # an alert by more than one sense: the warning is said even without speech
+                # mode, on the loudspeaker (it holds nothing of the patient)
+                question = t(UiText.STILL_HERE_QUESTION, flow.language)
+                self.say(utterance([question, t(UiText.STILL_HERE_HINT, flow.language)]),
+                         Channel.SPEAKER)  # fmt: skip
             arrived = was is None or was.screen is not flow.screen
             if flow.screen is f.Screen.CHOOSE and arrived:
                 self._cancel_invite()

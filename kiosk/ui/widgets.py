@@ -104,6 +104,13 @@ class ActionButton(Button):  # type: ignore[misc]
 LONG_PRESS = "kiosk_speech_long_press"  # touch.ud key set by kiosk.ui.speech_mode
 
 
+def acts(button: Button) -> bool:
+    """For a control that is not an ActionButton (the contact screen's fields): whether
+    this release should act, under speech mode's rule (:func:`_acts`)."""
+    app = App.get_running_app()
+    return app is None or _acts(button, app)
+
+
 def _acts(button: Button, app: App) -> bool:
     """Speech mode's rule, the same for every control: the first touch says it, the
     second one acts (``app.explore``); a long press's release does nothing."""

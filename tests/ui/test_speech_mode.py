@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from kiosk.ui.i18n import t
+from kiosk.ui.ui_text import UiText
 from tests.conftest import READERS, Pcscd, wait_for
 from tests.ui.driving import run_driver
 from tests.ui.ui_driver import EMAIL, MARTIN, MOBILE, patient_secrets, profile
@@ -73,6 +75,14 @@ def test_speech_stops_when_the_card_is_pulled(speech: dict[str, Any]) -> None:
     assert speech["pulled_speech"] is False
     assert speech["stopped_on_pull"] is True
     assert speech["said_after_pull"] == []
+
+
+def test_the_inactivity_warning_is_said_even_without_speech_mode(speech: dict[str, Any]) -> None:
+    """An alert by more than one sense: shown, and said on the loudspeaker."""
+    (said,) = speech["warning_said"]
+    assert said["channel"] == "speaker"
+    questions = [t(UiText.STILL_HERE_QUESTION, language) for language in ("fr", "en")]
+    assert any(question in said["text"] for question in questions), said
 
 
 def test_an_autopilot_journey_in_speech_mode(pcscd: Pcscd, tmp_path: Path) -> None:

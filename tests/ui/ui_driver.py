@@ -1295,13 +1295,22 @@ def scenario_speech(language: str) -> dict[str, Any]:
         del spoken[:]
         show(pulled)
         stage.settle()
+        said_after_pull = [dict(entry) for entry in spoken]
+        # without speech mode, the "are you still there?" warning is said all the same
+        quiet = dataclasses.replace(consent, speech=False, warning=False)
+        show(quiet)
+        stage.settle()
+        del spoken[:]
+        show(dataclasses.replace(quiet, warning=True))
+        stage.settle()
         return {
+            "warning_said": [dict(entry) for entry in spoken],
             "explore_first_taps": first,
             "explore_said": explored,
             "explore_second_taps": second,
             "pulled_speech": pulled.speech,
             "stopped_on_pull": len(stops) > stops_before,
-            "said_after_pull": [dict(entry) for entry in spoken],
+            "said_after_pull": said_after_pull,
             "app_is_kiosk": App.get_running_app() is app,
         }
 

@@ -9,9 +9,11 @@ keyboard for one field; the keyboard's "Valider" sends ``Tap("mobile"|"email", t
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.widget import Widget
 
 from kiosk.core.flow import Flow, Screen
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import acts
 
 
 class ContactScreen(KioskScreen):
@@ -27,6 +29,12 @@ class ContactScreen(KioskScreen):
         self._summary = self.ids.summary.__self__  # strong refs: ids are weak
         self._editor = self.ids.editor.__self__
         self.ids.holder.remove_widget(self._editor)
+
+    def field_released(self, button: Widget, field: str) -> None:
+        """A field touched: in speech mode the first touch says it, the second opens its
+        keyboard, as for every control."""
+        if acts(button):
+            self.edit(field)
 
     def edit(self, field: str) -> None:
         """Open the keyboard for ``field`` with what the flow holds (a plain tap, local)."""
