@@ -321,9 +321,9 @@ def attach_instrumented_autopilot(
         setattr(Autopilot, "_shoot", lambda _self, _n, _s: None)  # noqa: B010
     press = ap.press
 
-    def timed_press(button: Any) -> None:  # noqa: ANN401 - a Kivy Button
+    def timed_press(button: Any, times: int = 1) -> None:  # noqa: ANN401 - a Kivy Button
         mark("press", getattr(button, "action", None) or button.text)
-        press(button)
+        press(button, times)
 
     setattr(ap, "press", timed_press)  # noqa: B010
 

@@ -12,6 +12,7 @@ they are accepted, ignored and logged. Every problem is reported, each naming it
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields, is_dataclass
@@ -133,3 +134,25 @@ def _unknown(key: str, known: list[str], where: str, noun: str) -> str:
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"known {noun}s: {', '.join(known)}"
     return f"{where + ' ' if where else ''}unknown {noun} {key!r} ({hint})"
+
+
+class JsonFileError(ValueError):
+    """A JSON file that cannot be read: one line, without the file's name (the caller's)."""
+
+
+def read_json(path: Path) -> object:
+    """A JSON file's value, or :class:`JsonFileError` saying why in a few words: absent,
+    unreadable, not UTF-8, not JSON (with the line), nested too deeply for the parser.
+    The one reader of the kiosk's JSON inputs (card profiles, plans, sandbox seeds)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise JsonFileError("no such file") from None
+    except OSError as exc:
+        raise JsonFileError(f"cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise JsonFileError("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise JsonFileError(f"not JSON, line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise JsonFileError("JSON nested too deeply") from None

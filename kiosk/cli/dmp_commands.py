@@ -15,7 +15,7 @@ from kiosk.config import Config, ConfigError, load_config, loopback_host
 from kiosk.dmp.models import Consent, Contact, Guardian, PatientTraits
 from kiosk.dmp.service_errors import DmpError
 from kiosk.hardware.card_errors import CardError
-from kiosk.hardware.cards import CpsCard, ProfileError
+from kiosk.hardware.cards import CpsCard, ProfileError, VitaleCard
 
 dmp_app = typer.Typer(no_args_is_help=True, help="The DMP service: sandbox and diagnosis.")
 LANGUAGE = "fr"  # the consent text a technician's command records as shown
@@ -32,24 +32,39 @@ CpsOption = Annotated[
 PinOption = Annotated[str | None, typer.Option(help="CPS PIN, when the CPS is read.")]
 
 
-def _inputs(
-    profile: Path | None, beneficiary: int, cps_profile: Path | None, pin: str | None
-) -> tuple[PatientTraits, CpsCard]:
-    """The patient and the pharmacist: from profile files, else from the cards."""
+Profiles = tuple[VitaleCard | None, CpsCard | None]
+
+
+def _profiles(profile: Path | None, cps_profile: Path | None, beneficiary: int) -> Profiles:
+    """The profile files given, read and checked before the config, a card or a call."""
+    from kiosk.hardware.cards import cps_from_profile, read_profile, vitale_from_profile
+
+    vitale = cps = None
+    try:
+        if profile is not None:
+            vitale = vitale_from_profile(read_profile(profile))
+    except ProfileError as exc:
+        raise ProfileError(f"--profile {profile}: {exc}") from None
+    if vitale is not None and not 0 <= beneficiary < len(vitale.beneficiaries):
+        raise ProfileError(
+            f"--beneficiary {beneficiary}: {profile} holds {len(vitale.beneficiaries)}"
+            f" beneficiaries (0 to {len(vitale.beneficiaries) - 1})"
+        )
+    try:
+        if cps_profile is not None:
+            cps = cps_from_profile(read_profile(cps_profile))[0]
+    except ProfileError as exc:
+        raise ProfileError(f"--cps-profile {cps_profile}: {exc}") from None
+    return vitale, cps
+
+
+def _inputs(files: Profiles, beneficiary: int, pin: str | None) -> tuple[PatientTraits, CpsCard]:
+    """The patient and the pharmacist: from the profile files read, else from the cards."""
     from kiosk.dmp.traits import traits_from_vitale
     from kiosk.hardware.card_reading import read_card_typed
-    from kiosk.hardware.cards import (
-        VitaleCard,
-        cps_from_profile,
-        read_profile,
-        vitale_from_profile,
-    )
 
-    vitale = vitale_from_profile(read_profile(profile)) if profile else read_card_typed("patient")
-    if cps_profile:
-        cps: VitaleCard | CpsCard = cps_from_profile(read_profile(cps_profile))[0]
-    else:
-        cps = read_card_typed("professional", pin)
+    vitale: VitaleCard | CpsCard = files[0] or read_card_typed("patient")
+    cps: VitaleCard | CpsCard = files[1] or read_card_typed("professional", pin)
     if not isinstance(vitale, VitaleCard) or not isinstance(cps, CpsCard):
         raise ProfileError("expected a Carte Vitale for the patient and a CPS for the pharmacist")
     try:
@@ -75,10 +90,11 @@ def status(
     from kiosk.dmp.traits import practitioner_from_cps
 
     try:
+        files = _profiles(profile, cps_profile, beneficiary)
         site = load_config(config)
         # a diagnosis makes no ledger keys: without them its rows carry no patient key
         client = client_from_config(site.dmp, on_vihf=vihf_trace(site, make_keys=False))
-        traits, cps = _inputs(profile, beneficiary, cps_profile, pin)
+        traits, cps = _inputs(files, beneficiary, pin)
         session = client.session(practitioner_from_cps(cps))
         started = time.monotonic()
         identity = session.certified_identity(traits)
@@ -132,7 +148,11 @@ def create(
     representative = None
     if guardian is not None:
         parts = [p.strip() for p in guardian.split(":")]
-        if len(parts) != 4 or not all(parts) or parts[2] not in GUARDIAN_ROLES:
+        born = parts[3] if len(parts) == 4 else ""
+        if (
+            len(parts) != 4 or not all(parts) or parts[2] not in GUARDIAN_ROLES
+            or len(born) != 8 or not born.isascii() or not born.isdigit()
+        ):  # fmt: skip
             fail(
                 "--guardian: expected LAST_NAME:FIRST_NAME:ROLE:YYYYMMDD"
                 " (role: mere, pere, tuteur; the representative's birth date)"
@@ -144,7 +164,8 @@ def create(
         check_consent(choices)
         if contact is not None:
             contact = check_contact(contact)
-        answer = _open(load_config(config), (profile, beneficiary, cps_profile, pin),
+        files = _profiles(profile, cps_profile, beneficiary)
+        answer = _open(load_config(config), (files, beneficiary, pin),
                        choices, representative, contact)  # fmt: skip
     except (ConfigError, DmpError, CardError, ProfileError) as exc:
         fail(str(exc))
@@ -167,7 +188,7 @@ def _only_a_sandbox(config: Config) -> None:
 
 def _open(
     config: Config,
-    inputs: tuple[Path | None, int, Path | None, str | None],
+    inputs: tuple[Profiles, int, str | None],
     consent: Consent,
     guardian: Guardian | None,
     contact: Contact | None,

@@ -209,6 +209,8 @@ def import_payments(
         fail(f"{file}: no such file")
     except UnicodeDecodeError:
         fail(f"{file}: not UTF-8 text")
+    except OSError as exc:  # a directory, a file we may not read
+        fail(f"{file}: cannot read ({exc.strerror or exc})")
     except PaymentFileError as exc:
         fail(f"{file}: {exc}; nothing was imported")
     book = _writable(path, kiosk_id)

@@ -39,7 +39,7 @@ def sandbox_defaults(root: Path) -> SandboxSite:
     try:
         data = json.loads(where.read_text(encoding="utf-8"))
         return SandboxSite(str(data["name"]), str(data["finess"]), root / "ca.pem")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         reason = getattr(exc, "strerror", None) or 'expected {"finess": …, "name": …}'
         raise ProvisionError(f"{where}: cannot read the sandbox's pharmacy ({reason})") from None
 

@@ -5,8 +5,8 @@ import contracts of pyproject.toml keep the others from it."""
 
 from __future__ import annotations
 
-import json
 import signal
+import sqlite3
 import threading
 from pathlib import Path
 from types import FrameType
@@ -27,7 +27,9 @@ DataOption = Annotated[Path, typer.Option("--data", help="Sandbox data directory
 def sandbox(
     data: DataOption,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port (0: any free port).")] = 8443,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
+    ] = 8443,
     seed: Annotated[
         Path | None, typer.Option(help='JSON list of existing DMPs: [{"ins", "status"}].')
     ] = None,
@@ -38,7 +40,9 @@ def sandbox(
             " from the Nth on, the Nth to the Mth; e.g. create=timeout, status=http500@2-."
         ),
     ] = None,
-    fault_delay: Annotated[float, typer.Option(help="Seconds a 'timeout' fault stalls.")] = 30.0,
+    fault_delay: Annotated[
+        float, typer.Option(min=0, help="Seconds a 'timeout' fault stalls.")
+    ] = 30.0,
     clock_offset: Annotated[
         float, typer.Option(help="Seconds added to the Date header (a server clock off).")
     ] = 0.0,
@@ -48,9 +52,14 @@ def sandbox(
     from kiosk.sim.sandbox.server import FaultSpecError, SandboxServer, parse_faults
     from kiosk.sim.sandbox.store import StoreError
 
-    try:
+    try:  # every argument checked before the data directory is made or written
         faults = parse_faults(fault or [])
         entries = _read_seed(seed) if seed else []
+    except (FaultSpecError, ValueError) as exc:
+        fail(str(exc))
+    if data.exists() and not data.is_dir():
+        fail(f"--data {data}: not a directory")
+    try:
         server = SandboxServer(data, host, port, faults, fault_delay, clock_offset)
     except (FaultSpecError, ValueError) as exc:
         fail(str(exc))
@@ -76,15 +85,15 @@ def sandbox(
 
 
 def _read_seed(path: Path) -> list[dict[str, Any]]:
+    from kiosk.config_schema import JsonFileError, read_json
+    from kiosk.sim.sandbox.store import StoreError, check_seed
+
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such seed file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return check_seed(read_json(path))
+    except JsonFileError as exc:
         raise ValueError(f"{path}: not a JSON seed file ({exc})") from None
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ValueError(f'{path}: expected a JSON list of {{"ins", "status"}} objects')
-    return entries
+    except StoreError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 @dmp_app.command("list")
@@ -95,13 +104,17 @@ def list_dmps(
     """What the sandbox in DATA holds."""
     from kiosk.sim.sandbox.store import SandboxStore
 
-    if not (data / "sandbox.db").exists():
+    where = data / "sandbox.db"
+    if not where.is_file():
         fail(f"{data}: no sandbox data here (start `kiosk dmp sandbox --data {data}`)")
-    store = SandboxStore(data / "sandbox.db")
     try:
-        dmps = store.list()
-    finally:
-        store.close()
+        store = SandboxStore(where, read_only=True)
+        try:
+            dmps = store.list()
+        finally:
+            store.close()
+    except (sqlite3.Error, ValueError) as exc:  # ValueError: a guardian that is not JSON
+        fail(f"{where}: not a sandbox's data ({exc})")
     emit_rows(
         as_json, "dmps", dmps,
         lambda dmp: f"{dmp['status']:7} created {dmp['created_at']} by {dmp['created_by_rpps']}",
@@ -112,9 +125,11 @@ def list_dmps(
 @cards_app.command("emulate")
 def cards_emulate(
     profile: Annotated[Path, typer.Argument(help="Card profile JSON (docs/architecture.md §3).")],
-    reader: Annotated[int, typer.Option(help="vpcd slot: 0 (port 35963) or 1 (35964).")] = 0,
+    reader: Annotated[
+        int, typer.Option(min=0, max=1, help="vpcd slot: 0 (port 35963) or 1 (35964).")
+    ] = 0,
     vpcd_port: Annotated[
-        int | None, typer.Option(help="vpcd TCP port (overrides --reader).")
+        int | None, typer.Option(min=1, max=65535, help="vpcd TCP port (overrides --reader).")
     ] = None,
     host: Annotated[str, typer.Option(help="vpcd host.")] = "127.0.0.1",
 ) -> None:
@@ -152,14 +167,19 @@ def run_simulated(
     try:
         if demo:
             from kiosk.sim.demo import DemoOptions, run_kiosk_demo
+            from kiosk.sim.plan import Plan
+
+            if autopilot is not None:
+                Plan.load(autopilot)  # refused before pcscd, the cards and the sandbox start
 
             return run_kiosk_demo(DemoOptions(autopilot=autopilot, shots=shots, fresh=fresh))
         from kiosk.sim.drive import DEFAULT_SHOTS, check_drivable, run_autopilot
         from kiosk.sim.plan import Plan
 
         assert autopilot is not None
+        plan = Plan.load(autopilot)  # a bad plan is refused first, whatever the kiosk
         check_config(config)
         check_drivable(config)
-        return run_autopilot(config, Plan.load(autopilot), shots or DEFAULT_SHOTS)
+        return run_autopilot(config, plan, shots or DEFAULT_SHOTS)
     except SimulationError as exc:
         fail(str(exc))

@@ -7,12 +7,12 @@ also what ``kiosk card read --json`` prints.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.config_schema import JsonFileError, read_json
 from kiosk.hardware.nir import InvalidNir, validate_nir
 
 MAX_BENEFICIARIES = 16
@@ -191,13 +191,9 @@ def cps_from_profile(data: object) -> tuple[CpsCard, str]:
 def read_profile(path: Path) -> dict[str, Any]:
     """A profile file's JSON object; any problem is a :class:`ProfileError`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError("no such profile file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"cannot read the profile ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise ProfileError(f"not a card profile ({exc})") from None
     if not isinstance(data, dict):
         raise ProfileError("a profile is a JSON object")
     return data

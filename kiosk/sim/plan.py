@@ -4,12 +4,11 @@ value at once."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.config import LANGUAGES
-from kiosk.config_schema import one_of, parse, rule
+from kiosk.config_schema import JsonFileError, one_of, parse, read_json, rule
 from kiosk.core.flow import GUARDIAN_ROLES, TEXT_SIZES
 from kiosk.sim.errors import SimulationError
 
@@ -47,8 +46,8 @@ class Plan:
     @classmethod
     def load(cls, path: Path) -> Plan:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            data = read_json(path)
+        except JsonFileError as exc:
             raise AutopilotError(f"{path}: not a journey plan ({exc})") from None
         if not isinstance(data, dict):
             raise AutopilotError(f"{path}: a journey plan is a JSON object")

@@ -220,7 +220,7 @@ def test_a_loopback_sandbox_kiosk_is_driven_and_its_display_comes_first(
     result = kiosk.run(config, DEFAULT_PLAN)
     assert result.returncode != 0
     assert kiosk.xvfb_log.exists(), result.stderr  # got through to the display
-    assert kiosk.xvfb_log.read_text().split()[0].startswith(":")  # Xvfb :N -screen …
+    assert kiosk.xvfb_log.read_text().split()[0] == "-displayfd"  # Xvfb -displayfd N -screen …
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "did not start" in result.stderr
     assert "kivy" not in result.stderr.lower()  # no window before the display

@@ -39,7 +39,7 @@ def test_emulate_inserts_until_sigterm(pcscd: Pcscd) -> None:
     ("content", "message"),
     [
         ('{"card": "vitale"}', "missing key"),
-        ("{not json", "not valid JSON"),
+        ("{not json", "not JSON, line 1"),
         ('{"card": "passport"}', "expected 'vitale' or 'cps'"),
     ],
 )

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from kiosk.dmp.models import Consent, Guardian
 
@@ -45,24 +46,50 @@ def rpps_of(national_id: str) -> str:
     )
 
 
+SEED_FORM = 'a JSON list of {"ins": "...", "status": "active"|"closed"} objects'
+
+
+def check_seed(entries: object) -> list[dict[str, Any]]:
+    """``entries`` as seed entries, checked before anything is written: a
+    :class:`StoreError` naming the first bad one."""
+    if not isinstance(entries, list):
+        raise StoreError(f"expected {SEED_FORM}")
+    for number, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise StoreError(f"entry {number}: expected an object; the seed is {SEED_FORM}")
+        ins, status = entry.get("ins"), entry.get("status", "active")
+        if not isinstance(ins, str) or not ins or not isinstance(status, str) or status not in (
+            "active", "closed"
+        ):  # fmt: skip
+            raise StoreError(f"entry {number}: the seed is {SEED_FORM}")
+    return entries
+
+
 class SandboxStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """``read_only``: to list what an existing file holds, writing nothing to it (not
+        even the schema, in another program's file); ``immutable`` when no sandbox has it
+        open (no ``-wal`` beside it), so that no ``-wal`` or ``-shm`` is left either."""
         self.path = path
+        self._lock = threading.Lock()
+        if read_only:
+            mode = "mode=ro" if path.with_name(path.name + "-wal").exists() else "immutable=1"
+            uri = f"file:{quote(str(path))}?{mode}"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            return
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
 
     def close(self) -> None:
         self._db.close()
 
     def seed(self, entries: list[dict[str, Any]]) -> None:
+        check_seed(entries)
         with self._lock:
             for entry in entries:
                 status = entry.get("status", "active")
-                if not isinstance(entry.get("ins"), str) or status not in ("active", "closed"):
-                    raise StoreError('seed entries are {"ins": "...", "status": "active"|"closed"}')
                 self._db.execute(
                     "INSERT OR IGNORE INTO dmps (ins, status, created_at) VALUES (?, ?, ?)",
                     (entry["ins"], status, utc_now()),
