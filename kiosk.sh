@@ -2,7 +2,7 @@
 # Borne DMP developer entry point. Idempotent: installs what is missing, then runs.
 #   ./kiosk.sh demo    run the kiosk in demo mode (emulated cards through pcscd)
 #   ./kiosk.sh test    lint, type-check, check the layers and run the whole test suite
-#   ./kiosk.sh bench   run the benchmarks (JSON on stdout)
+#   ./kiosk.sh bench   run the benchmarks: bench/run (out/bench/report.json and .md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -66,7 +66,7 @@ case "$command" in
         ;;
     bench)
         ensure_system; ensure_venv
-        for bench in bench/bench_*.py; do "$VENV/bin/python" "$bench" "$@"; done
+        exec "$VENV/bin/python" bench/run "$@"  # every bench, one report (bench/run --help)
         ;;
     *)
         echo "usage: ./kiosk.sh demo|test|bench" >&2
