@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from lxml import etree
 
 from kiosk.dmp import transactions as m
 from kiosk.dmp.client import DmpClient, DmpSession
-from kiosk.dmp.models import PatientTraits, Practitioner
+from kiosk.dmp.models import Consent, Contact, PatientTraits, Practitioner
 from kiosk.dmp.transport import HttpsTransport, Transport
 from kiosk.dmp.vihf import VihfClaims, VihfSigner
 from kiosk.hardware.nir import with_key
@@ -193,3 +193,23 @@ def dmp_clients_fixture() -> Iterator[DmpClients]:
         yield factory
     finally:
         factory.close()
+
+
+def prepare_call(
+    operation: str, server: CountingSandbox, session: DmpSession, patient: int
+) -> Callable[[], object]:
+    """Do what ``operation`` needs first (with the unfaulted operations) for the test
+    patient ``adult(patient)``; return the call itself, for a test to fault or time."""
+    traits = adult(patient)
+    if operation == "identity":
+        return lambda: session.certified_identity(traits)
+    identity = session.certified_identity(traits)
+    if operation == "status":
+        return lambda: session.status(identity)
+    if operation == "create":
+        return lambda: session.create(identity, Consent(True))
+    if operation == "reactivate":
+        server.store.seed([{"ins": identity.ins, "status": "closed"}])
+        return lambda: session.reactivate(identity, Consent(True))
+    server.store.seed([{"ins": identity.ins, "status": "active"}])
+    return lambda: session.create_web_access(identity, Contact(mobile="0612345678"))

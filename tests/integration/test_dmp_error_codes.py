@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from kiosk.core import flow as f
-from kiosk.dmp.client import DmpSession
 from kiosk.dmp.models import Consent, Contact, PatientTraits
 from kiosk.dmp.service_errors import SERVICE_ERRORS, DmpProblem, DmpRejected, ServiceCode
 from kiosk.hardware.cards import vitale_from_profile
@@ -25,6 +24,7 @@ from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     adult,
     dmp_clients_fixture,
     dmp_pki_fixture,
+    prepare_call,
     sandboxes_fixture,
 )
 from tests.integration.journey_harness import CODE, JourneyHarness
@@ -43,23 +43,6 @@ OPERATION: dict[ServiceCode, str] = {
     ServiceCode.SERVICE_ERROR: "status",
 }
 CARD = json.loads((CARDS_DIR / "vitale-famille-martin.json").read_text(encoding="utf-8"))
-
-
-def prepare(operation: str, server: CountingSandbox, session: DmpSession) -> Callable[[], object]:
-    """Do what ``operation`` needs first, unfaulted; return the call."""
-    traits = adult(300)
-    if operation == "identity":
-        return lambda: session.certified_identity(traits)
-    identity = session.certified_identity(traits)
-    if operation == "status":
-        return lambda: session.status(identity)
-    if operation == "create":
-        return lambda: session.create(identity, Consent(True))
-    if operation == "reactivate":
-        server.store.seed([{"ins": identity.ins, "status": "closed"}])
-        return lambda: session.reactivate(identity, Consent(True))
-    server.store.seed([{"ins": identity.ins, "status": "active"}])
-    return lambda: session.create_web_access(identity, Contact(mobile="0612345678"))
 
 
 def rejected(call: Callable[[], object]) -> DmpRejected:
@@ -93,7 +76,7 @@ def test_each_code_reaches_the_client_as_its_own_problem(
     operation = OPERATION.get(code, "identity")
     server = sandboxes.start(faults={operation: f"soap_fault:{code.value}"})
     session = dmp_clients.session(server)
-    call = prepare(operation, server, session)
+    call = prepare_call(operation, server, session, patient=300)
     before = server.received(operation)
 
     error = rejected(call)

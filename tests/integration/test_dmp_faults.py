@@ -7,7 +7,7 @@ until recovery resolves it (paid once)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,8 @@ from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 from kiosk.core.ledger_policy import LedgerPolicy, Opening, consent_record
 from kiosk.core.recovery import recover
 from kiosk.dmp import transactions as m
-from kiosk.dmp.client import CreateOutcome, DmpSession
-from kiosk.dmp.models import Consent, Contact, DmpState
+from kiosk.dmp.client import CreateOutcome
+from kiosk.dmp.models import Consent, DmpState
 from kiosk.dmp.service_errors import (
     DmpError,
     DmpProtocolError,
@@ -39,6 +39,7 @@ from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     adult,
     dmp_clients_fixture,
     dmp_pki_fixture,
+    prepare_call,
     sandboxes_fixture,
 )
 
@@ -69,23 +70,6 @@ def expected_requests(operation: str, kind: str) -> int:
     return 1
 
 
-def prepare(operation: str, server: CountingSandbox, session: DmpSession) -> Callable[[], object]:
-    """Do what ``operation`` needs first (with the unfaulted operations), return the call."""
-    traits = adult(100)
-    if operation == "identity":
-        return lambda: session.certified_identity(traits)
-    identity = session.certified_identity(traits)
-    if operation == "status":
-        return lambda: session.status(identity)
-    if operation == "create":
-        return lambda: session.create(identity, Consent(True))
-    if operation == "reactivate":
-        server.store.seed([{"ins": identity.ins, "status": "closed"}])
-        return lambda: session.reactivate(identity, Consent(True))
-    server.store.seed([{"ins": identity.ins, "status": "active"}])
-    return lambda: session.create_web_access(identity, Contact(mobile="0612345678"))
-
-
 def committed(operation: str, server: CountingSandbox) -> bool | None:
     """Whether the faulted operation changed the sandbox (None for read-only ones)."""
     rows = server.store.list()
@@ -111,7 +95,7 @@ def test_fault_gives_a_typed_error_in_time(
 ) -> None:
     server = sandboxes.start(faults={operation: kind}, fault_delay=FAULT_DELAY)
     session = dmp_clients.session(server, deadline=DEADLINE)
-    call = prepare(operation, server, session)
+    call = prepare_call(operation, server, session, patient=100)
     before = server.received(operation)
 
     started = time.monotonic()
