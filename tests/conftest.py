@@ -29,6 +29,15 @@ CARDS = CARDS_DIR
 READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The resilience tables (step x outcome, fault x outcome, ...) in the CI log."""
+    from tests.resilience.tables import write_tables
+
+    for written in write_tables():
+        terminalreporter.section(written.title, sep="-")
+        terminalreporter.write(written.markdown())
+
+
 def load_profile(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((CARDS / name).read_text(encoding="utf-8"))
     return data

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, UNCERTAIN
 from kiosk.billing.consent_record import ConsentRecord
+from kiosk.billing.lost_outcomes import confirmed_later, records_an_existing_dmp
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 from kiosk.core.consent_text import CONSENT_TEXT_VERSION, consent_text_sha256
 from kiosk.dmp.models import CertifiedIdentity, Consent, DmpState, DmpStatus, Guardian
@@ -165,6 +167,21 @@ class LedgerPolicy:
         acts = ((act, ledger.pending_ins(act.act_id)) for act in ledger.unresolved())
         return [(act, ins) for act, ins in acts if ins is not None]
 
-    def resolve(self, act: OpenAct, status: DmpStatus) -> None:
-        """An unresolved act's outcome, now that TD0.2 told what became of it."""
-        self.ledger().finish(act.act_id, status_outcome(status))
+    def settle_known(self, act: OpenAct) -> bool:
+        """Settle an act whose outcome needs no call: the record of a DMP that already
+        existed, its outcome lost in a crash (nothing was sent for it). Whether it was."""
+        ledger = self.ledger()
+        if not ledger.read(partial(records_an_existing_dmp, act_id=act.act_id)):
+            return False
+        ledger.finish(act.act_id, ALREADY_EXISTED)
+        return True
+
+    def resolve(self, act: OpenAct, status: DmpStatus) -> str:
+        """An unresolved act's outcome, now that TD0.2 told what became of it: confirmed
+        only if no later act of the same patient was (that one did it); the outcome."""
+        ledger = self.ledger()
+        outcome = status_outcome(status)
+        if outcome == CONFIRMED and ledger.read(partial(confirmed_later, act_id=act.act_id)):
+            outcome = FAILED
+        ledger.finish(act.act_id, outcome)
+        return outcome

@@ -21,10 +21,16 @@ log = logging.getLogger(__name__)
 
 def recover(policy: LedgerPolicy, session: Callable[[], DmpSession]) -> int:
     """Resolve what can be resolved now; returns how many acts were. ``session`` is
-    called once, only if an act needs it."""
+    called once, only if an act needs it. The newest act first: of two acts of one
+    patient whose outcomes were both lost, the later is the one the service answered
+    (the earlier's is then superseded, :mod:`kiosk.billing.lost_outcomes`)."""
     resolved = 0
     opened: DmpSession | None = None
-    for act, ins in policy.unresolved():
+    for act, ins in reversed(policy.unresolved()):
+        if policy.settle_known(act):  # an existing DMP's record: nothing was sent
+            event(log, "recovery.resolved", act=act.act_id, outcome="already_existed")
+            resolved += 1
+            continue
         try:
             opened = opened or session()
             status = opened.status_of_recovered(opened.recovered_identity(ins))
@@ -34,7 +40,7 @@ def recover(policy: LedgerPolicy, session: Callable[[], DmpSession]) -> int:
                 level=logging.WARNING, act=act.act_id, error=exc.problem.key,
             )  # fmt: skip
             break
-        policy.resolve(act, status)
-        event(log, "recovery.resolved", act=act.act_id, state=status.state.value)
+        outcome = policy.resolve(act, status)
+        event(log, "recovery.resolved", act=act.act_id, state=status.state.value, outcome=outcome)
         resolved += 1
     return resolved

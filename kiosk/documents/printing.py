@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import kiosk
+from kiosk.children import die_with_parent
 from kiosk.config import Config, KioskConfig, PrinterConfig
 from kiosk.documents.facts import ReceiptFacts
 from kiosk.documents.render import Job
@@ -318,6 +319,7 @@ class ReceiptPrinter:
                 stderr=subprocess.PIPE,
                 cwd=_ROOT,
                 env=env,
+                preexec_fn=die_with_parent,  # a killed kiosk leaves no renderer behind
             )
         except OSError:
             log.exception("receipt renderer could not start")

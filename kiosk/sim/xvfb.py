@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import select
 import shutil
-import signal
 import subprocess
 import time
 
+from kiosk.children import die_with_parent
 from kiosk.sim.errors import SimulationError
 
 
@@ -19,19 +18,6 @@ class NoDisplay(SimulationError):
 
 NOTIFY_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 START_TIMEOUT = 10.0  # seconds for Xvfb to say its display number
-PR_SET_PDEATHSIG = 1  # prctl(2)
-
-
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the forked child
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: the kernel sends SIGTERM when the parent dies, so a
-    SIGKILLed kiosk or test leaves no X server behind (prctl(2), Linux). Only a call
-    already resolved: nothing that allocates between fork and exec."""
-    _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
@@ -48,7 +34,7 @@ def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(write_end,),
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             # Xvfb speaks systemd's notify protocol too: it must not claim to be the kiosk
             env={k: v for k, v in os.environ.items() if k not in NOTIFY_VARIABLES},
         )

@@ -22,6 +22,9 @@ creation whose answer is lost and whose resolution times out. One spec per opera
 ``SandboxServer.faults`` maps OP to ``KIND[@CALLS]`` and may be changed while the sandbox
 runs (the calls keep being counted).
 
+``hook`` (:data:`Hook`, tests only) is told when a request arrives and when it has
+been done, and may hold or drop it there: a crash test's deterministic kill points.
+
 ``record`` keeps the last N request envelopes in memory (``SandboxServer.requests``,
 off by default): what a test compares with what the kiosk read from the card.
 
@@ -80,6 +83,12 @@ FAULT_KINDS = (
     "soap_fault",
 )
 MAX_REQUEST = 256_000
+
+Hook = Callable[[str, str], bool]
+"""``SandboxServer.hook(operation, phase)``, for the crash tests: called on the handler's
+thread with phase ``"received"`` (the request passed TLS and the VIHF check, nothing is
+done yet) and ``"committed"`` (done, not yet answered); it may block, and returning False
+drops the connection unanswered at that point."""
 
 
 class FaultSpecError(ValueError):
@@ -385,7 +394,14 @@ class _Handler(BaseHTTPRequestHandler):
             status = 400 if injected.code.startswith("Sender:") else 500
             self._send(status, build_fault(injected, relates_to))
             return
+        hook = self.server.hook
+        if hook is not None and not hook(t.operation, "received"):
+            self._reset()  # dropped unanswered, nothing done
+            return
         answer = self.server.service.handle(t, body, claims)
+        if hook is not None and not hook(t.operation, "committed"):
+            self._reset()  # done, then dropped unanswered
+            return
         if fault == "commit_then_timeout":
             self.server.stopping.wait(self.server.fault_delay)
         if fault in ("commit_then_reset", "commit_then_timeout"):
@@ -422,6 +438,7 @@ class SandboxServer(ThreadingHTTPServer):
         self._calls_lock = threading.Lock()
         self.fault_delay = fault_delay
         self.requests = RequestLog(record)  # the last ``record`` envelopes received
+        self.hook: Hook | None = None
         self.stopping = threading.Event()
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(self.pki.ca))
         self.tls.verify_mode = ssl.CERT_REQUIRED
