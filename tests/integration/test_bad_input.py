@@ -31,6 +31,7 @@ from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger
 from tests.conftest import CARDS, ROOT
+from tests.resilience.tables import table
 
 TIMEOUT = 20.0  # seconds a row may take before it counts as hung
 NESTING = 100_000
@@ -514,6 +515,14 @@ def test_every_command_refuses_bad_input_in_one_line(inputs: Path) -> None:
     took = time.monotonic() - started
     after = _snapshot(inputs)
     print(f"\n{len(outcomes)} bad inputs in {took:.1f} s\n{_table(outcomes)}")
+    summary = table(
+        "bad_input", f"Bad input: {len(outcomes)} runs of every command, in {took:.0f} s",
+        "command", "inputs tried", "refused in one line, non-zero exit", "problems",
+    )  # fmt: skip
+    for command in sorted({o.row.command for o in outcomes}):
+        theirs = [o for o in outcomes if o.row.command == command]
+        good = sum(not o.problem() for o in theirs)
+        summary.add(command, len(theirs), good, len(theirs) - good)
     bad = [
         f"{o.row.command} {o.row.given}: {o.problem()}\n{o.stderr[-2000:]}"
         for o in outcomes

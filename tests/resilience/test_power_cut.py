@@ -60,6 +60,7 @@ from tests.integration.dmp_fixtures import (  # noqa: F401 (fixtures)
     sandboxes_fixture,
 )
 from tests.resilience.power_cut_writer import KIOSK_ID, PATIENTS, patient_ins
+from tests.resilience.tables import table
 
 WRITER = Path(__file__).with_name("power_cut_writer.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -463,6 +464,15 @@ def test_power_cut_images_of_the_files(
             check_straddled(target, keys, tally)
     print(f"\npower cuts, file images ({len(taken)} snapshots, checked in"
           f" {time.monotonic() - started:.1f} s):\n{tally.table()}")  # fmt: skip
+    cuts = table(
+        "power_cuts", f"Power cuts: {len(taken)} snapshots of the ledger files, each image opened",
+        "image", "count", "refused (not a ledger)",
+    )  # fmt: skip
+    for image_kind, count in sorted(tally.images.items()):
+        cuts.add(image_kind, count, sum(r.startswith(image_kind) for r in tally.refused))
+    cuts.add("**total**", sum(tally.images.values()), len(tally.refused))
+    cuts.add(f"committed entries lost: {tally.lost}", "", "")
+    cuts.add(f"open acts settled by recovery: {dict(tally.resolved)}", "", "")
     assert sum(tally.images.values()) >= MIN_IMAGES, tally.table()
     assert tally.lost == 0
     # Refused only where the image is no power cut's: a straddled copy, or a WAL cut inside
