@@ -17,8 +17,19 @@ from kiosk.billing.payments import PeriodBalance, reconcile
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 
 _LOW, _HIGH = "0000-00-00", "9999-99-99"
-# "+status" keeps SQLite off the status index (half of all acts) so a dated report uses
-# the day index: a one-month report at 1M entries goes from 168 ms to ~15 ms.
+# One pass over ``idx_acts_report`` (month, status, act_code, rpps, duplicate_of,
+# amount_cents, day: it covers the query and is in GROUP BY order, so SQLite reads the
+# index alone and sorts nothing): at 1M entries 0.2 s instead of three passes over the
+# table through the day index and a sort each (1.4 s). A dated report bounds the month
+# too (``month`` is the day's first 7 characters), so it reads only those months.
+_GROUPS = (
+    "SELECT month, status, act_code, rpps, COUNT(*), SUM(amount_cents),"
+    " SUM(duplicate_of != ''), SUM(duplicate_of = ''),"
+    " SUM(duplicate_of = '' AND amount_cents != 0),"
+    " SUM(CASE WHEN duplicate_of = '' THEN amount_cents ELSE 0 END) FROM acts{where}"
+    " GROUP BY month, status, act_code, rpps"
+)
+_DATED = " WHERE month BETWEEN ? AND ? AND day BETWEEN ? AND ?"
 
 
 def _range(start: dt.date | None, end: dt.date | None) -> tuple[str, str]:
@@ -33,19 +44,29 @@ def report(
         ("openings", "reactivations", "duplicates", ALREADY_EXISTED, REFUSED, FAILED, "pending"), 0
     )
     due = 0
-    for act_code, status, duplicate, n, cents in conn.execute(
-        "SELECT act_code, status, duplicate_of != '', COUNT(*), SUM(amount_cents) FROM acts"
-        " WHERE day BETWEEN ? AND ? GROUP BY act_code, status, duplicate_of != ''",
-        (low, high),
-    ):
+    months: dict[str, list[int]] = {}  # month: [openings, amount due]
+    pharmacists: dict[str, int] = {}
+    if start is None and end is None:
+        groups = conn.execute(_GROUPS.format(where=""))
+    else:
+        groups = conn.execute(_GROUPS.format(where=_DATED), (low[:7], high[:7], low, high))
+    for month, status, act_code, rpps, n, cents, dups, firsts, paid_firsts, first_cents in groups:
         if status == CONFIRMED:
             due += cents or 0
-            if duplicate:
-                counts["duplicates"] += n
-            elif act_code == DMP_OPEN:
-                counts["openings"] += n
+            counts["duplicates"] += dups or 0
+            if act_code == DMP_OPEN:
+                counts["openings"] += firsts or 0
             elif act_code == DMP_REACTIVATE:
-                counts["reactivations"] += n
+                counts["reactivations"] += firsts or 0
+            # Every paid act counts in its month's amount (another act is a new tariff
+            # row), so the months add up to amount_due_cents; openings count DMP_OPEN only.
+            kept = firsts if act_code == DMP_OPEN else paid_firsts
+            if kept:
+                figures = months.setdefault(month, [0, 0])
+                figures[0] += firsts if act_code == DMP_OPEN else 0
+                figures[1] += first_cents or 0
+            if act_code == DMP_OPEN and firsts:
+                pharmacists[rpps] = pharmacists.get(rpps, 0) + firsts
         elif status in (PENDING, UNCERTAIN):
             counts["pending"] += n
         elif status in counts:
@@ -55,25 +76,6 @@ def report(
         " WHERE period_start >= ? AND period_end <= ?",
         (low, high),
     ).fetchone()[0]
-    # Every paid act counts in its month's amount (another act is a new tariff row), so
-    # the months add up to amount_due_cents; openings count DMP_OPEN only.
-    by_month = [
-        {"month": month, "openings": n, "amount_due_cents": cents}
-        for month, n, cents in conn.execute(
-            "SELECT month, SUM(act_code = ?), SUM(amount_cents) FROM acts WHERE day BETWEEN ?"
-            " AND ? AND +status = ? AND duplicate_of = '' AND (act_code = ? OR amount_cents != 0)"
-            " GROUP BY month ORDER BY month",
-            (DMP_OPEN, low, high, CONFIRMED, DMP_OPEN),
-        )
-    ]
-    by_pharmacist = [
-        {"rpps": rpps, "openings": n}
-        for rpps, n in conn.execute(
-            "SELECT rpps, COUNT(*) FROM acts WHERE day BETWEEN ? AND ? AND +status = ?"
-            " AND act_code = ? AND duplicate_of = '' GROUP BY rpps ORDER BY rpps",
-            (low, high, CONFIRMED, DMP_OPEN),
-        )
-    ]
     return {
         "from": start.isoformat() if start else None,
         "to": end.isoformat() if end else None,
@@ -81,8 +83,11 @@ def report(
         "amount_due_cents": due,
         "amount_paid_cents": paid,
         "outstanding_cents": due - paid,
-        "by_month": by_month,
-        "by_pharmacist": by_pharmacist,
+        "by_month": [
+            {"month": month, "openings": n, "amount_due_cents": cents}
+            for month, (n, cents) in sorted(months.items())
+        ],
+        "by_pharmacist": [{"rpps": rpps, "openings": n} for rpps, n in sorted(pharmacists.items())],
     }
 
 
