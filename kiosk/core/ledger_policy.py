@@ -20,6 +20,7 @@ from kiosk.billing.lost_outcomes import confirmed_later, records_an_existing_dmp
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 from kiosk.core.consent_text import CONSENT_TEXT_VERSION, consent_text_sha256
 from kiosk.dmp.models import CertifiedIdentity, Consent, DmpState, DmpStatus, Guardian
+from kiosk.dmp.rules import check_consent
 from kiosk.dmp.service_errors import DmpError, DmpInputError, DmpRejected
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class LedgerPolicy:
         or the call's :class:`DmpError` (its outcome recorded: failed, or uncertain when
         nobody knows whether the DMP was created)."""
         code = DMP_REACTIVATE if opening.reactivate else DMP_OPEN
+        check_consent(opening.consent)  # never begun without consent: recovery relies on it
         try:
             ledger = self.ledger()
             act = ledger.begin(code, rpps, opening.identity.ins, opening.record)
@@ -167,18 +169,19 @@ class LedgerPolicy:
         acts = ((act, ledger.pending_ins(act.act_id)) for act in ledger.unresolved())
         return [(act, ins) for act, ins in acts if ins is not None]
 
-    def settle_known(self, act: OpenAct) -> bool:
+    def settle_without_call(self, act: OpenAct) -> bool:
         """Settle an act whose outcome needs no call: the record of a DMP that already
         existed, its outcome lost in a crash (nothing was sent for it). Whether it was."""
         ledger = self.ledger()
         if not ledger.read(partial(records_an_existing_dmp, act_id=act.act_id)):
             return False
-        ledger.finish(act.act_id, ALREADY_EXISTED)
+        ledger.finish(act.act_id, ALREADY_EXISTED)  # refused if another process did it
         return True
 
     def resolve(self, act: OpenAct, status: DmpStatus) -> str:
         """An unresolved act's outcome, now that TD0.2 told what became of it: confirmed
-        only if no later act of the same patient was (that one did it); the outcome."""
+        only if no later act of the same patient was (then "ours" may be that act's
+        doing: not claimed); the outcome."""
         ledger = self.ledger()
         outcome = status_outcome(status)
         if outcome == CONFIRMED and ledger.read(partial(confirmed_later, act_id=act.act_id)):

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import kiosk
-from kiosk.children import die_with_parent
+from kiosk.children import dies_with_this_process
 from kiosk.config import Config, KioskConfig, PrinterConfig
 from kiosk.documents.facts import ReceiptFacts
 from kiosk.documents.render import Job
@@ -177,7 +177,9 @@ class ReceiptPrinter:
         self._executor: ThreadPoolExecutor | None = None
         self._stopped = threading.Event()
         self._purger: threading.Thread | None = None
-        self.purge()  # at start-up: what an earlier run left, with its secrets
+        # at start-up: what an earlier run left, with its secrets; a partial PDF at any
+        # age, since no renderer of ours runs yet (a killed kiosk's died with it)
+        self.purge(partials=True)
         if purge_every is not None:
             self._purger = threading.Thread(
                 target=self._purge_every, args=(purge_every,), name="spool-purge", daemon=True
@@ -243,10 +245,11 @@ class ReceiptPrinter:
         self._log(result, child)
         return result
 
-    def purge(self, now: float | None = None) -> int:
+    def purge(self, now: float | None = None, partials: bool = False) -> int:
         """Delete spooled receipts older than ``SPOOL_KEEP`` seconds (and the partial
-        ones a dead renderer left): the spooler that prints them has had its chance, and
-        one may hold web-access secrets. Never raises."""
+        ones a dead renderer left; with ``partials``, every partial one whatever its
+        age): the spooler that prints them has had its chance, and one may hold
+        web-access secrets. Never raises."""
         limit = (now if now is not None else time.time()) - SPOOL_KEEP
         removed = 0
         try:
@@ -255,8 +258,10 @@ class ReceiptPrinter:
             return 0
         for path in entries:
             try:
-                receipt = path.suffix == ".pdf" or path.name.endswith(f".pdf{_PARTIAL}")
-                if receipt and path.is_file() and path.stat().st_mtime < limit:
+                partial = path.name.endswith(f".pdf{_PARTIAL}")
+                receipt = path.suffix == ".pdf" or partial
+                old = (partials and partial) or path.stat().st_mtime < limit
+                if receipt and path.is_file() and old:
                     path.unlink()
                     removed += 1
             except OSError:
@@ -319,7 +324,7 @@ class ReceiptPrinter:
                 stderr=subprocess.PIPE,
                 cwd=_ROOT,
                 env=env,
-                preexec_fn=die_with_parent,  # a killed kiosk leaves no renderer behind
+                preexec_fn=dies_with_this_process(),  # a killed kiosk leaves no renderer behind
             )
         except OSError:
             log.exception("receipt renderer could not start")

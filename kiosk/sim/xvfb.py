@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import time
 
-from kiosk.children import die_with_parent
+from kiosk.children import dies_with_this_process
 from kiosk.sim.errors import SimulationError
 
 
@@ -34,7 +34,7 @@ def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(write_end,),
-            preexec_fn=die_with_parent,
+            preexec_fn=dies_with_this_process(),
             # Xvfb speaks systemd's notify protocol too: it must not claim to be the kiosk
             env={k: v for k, v in os.environ.items() if k not in NOTIFY_VARIABLES},
         )

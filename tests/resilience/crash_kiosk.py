@@ -11,11 +11,12 @@ line each, flushed:
 ``VISIT id``   a patient's journey starts (the job's number for them, never their data);
 ``READY``      start-up recovery has run (mode ``journeys``).
 
-Kill points, in the order a creation reaches them: ``before_pending``, ``after_pending``,
-``checkpoint`` (inside the daily checkpoint's statement), ``after_outcome``, ``printing``
-(the renderer runs), and, in mode ``import``, ``payment_import`` (inside the import's
-transaction). The sandbox's own points (TD1.1 in flight, committed but unanswered, TD1.5a)
-are held by the parent through :data:`kiosk.sim.sandbox.server.Hook`.
+Kill points, in the order a creation reaches them: ``before_pending``, ``checkpoint``
+(inside the statement of the day's first checkpoint, which the pending entry's commit
+triggers), ``after_pending``, ``after_outcome``, ``printing`` (the renderer runs), and, in
+mode ``import``, ``payment_import`` (inside the import's transaction). The sandbox's own
+points (TD1.1 in flight, committed but unanswered, TD1.5a) are held by the parent
+through :data:`kiosk.sim.sandbox.server.Hook`.
 
 Modes: ``journeys`` (each patient of the job in turn, after recovery), ``loop`` (random
 patients of the job for ever: the random kills), ``recover`` (start-up recovery with the
@@ -63,31 +64,48 @@ def say(line: str) -> None:
 
 
 class Points:
-    """Where the journey is; at the job's ``stop_at`` it stops there for good."""
+    """Where the journey is; at the job's ``stop_at`` (a point's name), or at the
+    ``stop_after``-th point reached (the random kills), it stops there for good."""
 
-    def __init__(self, stop_at: str | None) -> None:
+    def __init__(self, stop_at: str | None, stop_after: int | None) -> None:
         self.stop_at = stop_at
+        self.left = stop_after
+        self._lock = threading.Lock()
 
     def reached(self, point: str) -> None:
-        say(f"AT {point}")
-        if point == self.stop_at:
+        with self._lock:
+            if self.left is not None:
+                self.left -= 1
+            stop = point == self.stop_at or self.left == 0
+            say(f"AT {point}")
+        if stop:
             while True:  # the parent's SIGKILL ends this
                 time.sleep(60)
 
 
 class CrashLedger(Ledger):
     """The real ledger, telling where it is. The checkpoint and the payment import are
-    recognised by their statements (sqlite3's trace callback) and held inside them."""
+    recognised by their statements (sqlite3's trace callback, called as a statement
+    starts) and held inside them: the checkpoint's from SQLite's progress handler, as the
+    statement runs; the import's at its third insert, two done in the open transaction."""
 
     def __init__(self, path: Path, points: Points) -> None:
         super().__init__(path, load_or_create_keys(path.parent, KIOSK_ID))
         self.points = points
         self._payments = 0
+        self._in_checkpoint = False
         self._conn.set_trace_callback(self._statement)
+        self._conn.set_progress_handler(self._running, 1)
+
+    def _running(self) -> int:
+        if self._in_checkpoint:
+            self._in_checkpoint = False
+            self.points.reached("checkpoint")
+        return 0  # go on
 
     def _statement(self, sql: str) -> None:
         if sql.startswith("INSERT INTO checkpoints"):
-            self.points.reached("checkpoint")
+            self._in_checkpoint = True
         elif sql.startswith("INSERT INTO payments"):
             self._payments += 1
             if self._payments == 3:  # two payments inserted, the transaction open
@@ -124,13 +142,14 @@ def vitale(patient: dict[str, str]) -> VitaleCard:
 class Kiosk:
     def __init__(self, job: dict[str, Any]) -> None:
         state = Path(job["state"])
-        self.points = Points(job.get("stop_at"))
+        self.points = Points(job.get("stop_at"), job.get("stop_after"))
         self.ledger = CrashLedger(state / "ledger.db", self.points)
         self.client = client_from_config(DmpConfig(**job["dmp"]))
         self.printer = ReceiptPrinter(
             KioskConfig(pharmacy_name="Pharmacie du test", spool=str(state / "spool")),
             command=job["renderer"], purge_every=None,
         )  # fmt: skip
+        self._printing = self.printer.journey_callback()
         self.card: VitaleCard | None = None
         self.pin_typed = job.get("pin_typed", True)
         self.changed = threading.Condition()
@@ -155,7 +174,7 @@ class Kiosk:
 
     def _print(self, facts: ReceiptFacts) -> None:
         self.points.reached("printing")
-        self.printer.print_receipt(facts)
+        self._printing(facts)  # in the background, as the device prints
 
     def _changed(self, _flow: f.Flow) -> None:
         with self.changed:

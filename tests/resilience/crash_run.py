@@ -5,11 +5,11 @@ verifies, nobody is paid twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import queue
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.billing.keys import PUBLIC_KEY_FILE, load_or_create_keys
-from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
+from kiosk.billing.ledger import read_only_connection
+from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE, TariffSchedule
+from kiosk.dmp.models import Consent
 from kiosk.hardware.nir import with_key
 from kiosk.sim.sandbox.pki import load_pharmacy
 from kiosk.sim.sandbox.server import SandboxServer
@@ -31,7 +33,7 @@ KIOSK = "tests.resilience.crash_kiosk"
 STAND_IN_RENDERER = Path(__file__).with_name("crash_renderer.py")
 RENDERER = [sys.executable, "-m", "kiosk.documents.render"]
 LINE_WAIT = 30.0
-DMP_OPEN_CENTS = 100  # the tariff of an opening (kiosk.billing.tariffs)
+DMP_OPEN_CENTS = TariffSchedule().cents(DMP_OPEN, dt.date.today())
 
 
 def patient(number: int, **extra: object) -> dict[str, Any]:
@@ -65,7 +67,8 @@ class Hold:
 
 
 class KioskProcess:
-    """One run of the kiosk process, its stdout read line by line on a thread."""
+    """One run of the kiosk process, its stdout read line by line on a thread; as a
+    context manager, SIGKILLed on the way out whatever happened (never left running)."""
 
     def __init__(self, job: dict[str, Any]) -> None:
         self.child = subprocess.Popen(
@@ -102,15 +105,25 @@ class KioskProcess:
                 return line
         raise AssertionError(f"no {wanted!r} within {LINE_WAIT} s; saw {self.seen[-5:]}")
 
+    def __enter__(self) -> KioskProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.kill()
+
     def kill(self) -> None:
-        self.child.send_signal(signal.SIGKILL)
+        if self.child.poll() is None:
+            self.child.send_signal(signal.SIGKILL)
         self.child.wait(10)
 
     def finish(self) -> list[str]:
         """Wait for a clean end; every line it printed."""
-        while (line := self.lines.get(timeout=LINE_WAIT)) is not None:
-            self.seen.append(line)
-        assert self.child.wait(LINE_WAIT) == 0, self.error()
+        try:
+            while (line := self.lines.get(timeout=LINE_WAIT)) is not None:
+                self.seen.append(line)
+            assert self.child.wait(LINE_WAIT) == 0, self.error()
+        finally:
+            self.kill()
         return self.seen
 
     def drain(self) -> list[str]:
@@ -137,13 +150,18 @@ class Site:
             "endpoint": self.server.url, "ca": str(pki.ca), "auth_cert": str(pki.auth),
             "auth_key": str(pki.auth_key), "sign_cert": str(pki.sign),
             "sign_key": str(pki.sign_key), "structure_id": load_pharmacy(pki.root).structure_id,
-            "deadline": 3.0,
+            "deadline": 10.0,  # a loaded machine's call must not end on the error screen
         }  # fmt: skip
 
     def job(self, state: Path, mode: str, **extra: object) -> dict[str, Any]:
         return {
             "state": str(state), "mode": mode, "dmp": self.dmp(), "renderer": RENDERER,
         } | extra  # fmt: skip
+
+    def opened_before(self, who: dict[str, Any]) -> None:
+        """``who``'s DMP, opened by this pharmacy before this kiosk's ledger began."""
+        structure = load_pharmacy(self.server.pki.root).structure_id
+        self.server.store.create(who["nir"], "10001234567", structure, Consent(True), None)
 
     def ours(self) -> set[str]:
         """The INS of every active DMP this pharmacy created or reactivated."""
@@ -156,7 +174,7 @@ class Site:
 
 def statuses(state: Path) -> Counter[str]:
     """The acts' statuses, read without writing (as a power cut left the file)."""
-    conn = sqlite3.connect(f"file:{state / 'ledger.db'}?mode=ro", uri=True)
+    conn = read_only_connection(state / "ledger.db")
     try:
         return Counter(dict(conn.execute("SELECT status, COUNT(*) FROM acts GROUP BY status")))
     finally:
@@ -165,7 +183,7 @@ def statuses(state: Path) -> Counter[str]:
 
 def confirmed(state: Path) -> dict[str, list[tuple[str, int]]]:
     """The confirmed acts (duplicates included) by patient key: (act code, amount)."""
-    conn = sqlite3.connect(f"file:{state / 'ledger.db'}?mode=ro", uri=True)
+    conn = read_only_connection(state / "ledger.db")
     try:
         rows = conn.execute(
             "SELECT patient_key, act_code, amount_cents FROM acts WHERE status = 'confirmed'"
@@ -199,16 +217,17 @@ def agree(site: Site, state: Path, patients: list[dict[str, Any]]) -> str:
     assert acts.keys() <= by_key.keys(), "an act is confirmed for a patient never seen"
     for key, p in by_key.items():
         theirs = acts.get(key, [])
-        if p["nir"] not in holds:
+        if p["nir"] not in holds or p.get("ours_before"):  # none, or opened before
             assert not theirs, f"patient {p['id']}: confirmed, but no DMP in the sandbox"
             continue
         wanted = (DMP_REACTIVATE, 0) if p.get("closed") else (DMP_OPEN, DMP_OPEN_CENTS)
         assert theirs == [wanted], f"patient {p['id']}: {theirs}, wanted [{wanted}]"
     paid_acts = sum(amount > 0 for theirs in acts.values() for _code, amount in theirs)
-    return f"{sum(p['nir'] in holds for p in patients)} DMP, {paid_acts} paid"
+    opened = sum(p["nir"] in holds and not p.get("ours_before") for p in patients)
+    return f"{opened} DMP, {paid_acts} paid"
 
 
-def leftover_renderers(pid_file: Path) -> bool:
+def renderer_alive(pid_file: Path) -> bool:
     """Whether the stand-in renderer whose pid is in ``pid_file`` still runs."""
     if not pid_file.exists():
         return False

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import pytest
 
 from kiosk.billing.chain import PENDING, UNCERTAIN
+from kiosk.billing.ledger import read_only_connection
 from kiosk.sim.sandbox.server import SandboxServer
 from tests.conftest import wait_for
 from tests.resilience.crash_run import (
@@ -27,8 +31,8 @@ from tests.resilience.crash_run import (
     KioskProcess,
     Site,
     agree,
-    leftover_renderers,
     patient,
+    renderer_alive,
     statuses,
     verified,
 )
@@ -39,12 +43,14 @@ VARIANTS: dict[str, dict[str, object]] = {
     "creation": {},
     "creation + web access": {"mobile": MOBILE},
     "reactivation": {"closed": True},
+    "already exists (ours)": {"ours_before": True},  # recorded unpaid, nothing sent
 }
+LEDGER_STEPS = ("before_pending", "checkpoint", "after_pending", "after_outcome")
 # step -> (acts open after the kill, what the patient coming back gets)
 STEPS: dict[str, tuple[int, str]] = {
     "before_pending": (0, "opened"),
+    "checkpoint": (1, "opened"),  # signed as the day's first entry, the pending one, commits
     "after_pending": (1, "opened"),
-    "checkpoint": (1, "opened"),  # the day's first entry is the pending one
     "td_in_flight": (1, "opened"),  # TD1.1/TD1.2 received, dropped undone
     "td_committed": (1, "already_exists"),  # done, the answer never sent
     "after_outcome": (0, "already_exists"),
@@ -60,7 +66,7 @@ STEP_TABLE = table(
 )  # fmt: skip
 RANDOM_TABLE = table(
     "crash_random", "Random kills over many journeys",
-    "kills", "journeys ended", "acts open at a kill", "open after recovery",
+    "kills", "killed at", "journeys ended", "acts open at a kill", "open after recovery",
     "ledger vs sandbox", "verify",
 )  # fmt: skip
 
@@ -74,9 +80,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def cases() -> Iterator[tuple[str, str]]:
-    for variant in VARIANTS:
+    for variant, extra in VARIANTS.items():
         for step in STEPS:
-            if step != "web_access" or "mobile" in VARIANTS[variant]:
+            if "ours_before" in extra and step not in LEDGER_STEPS:
+                continue  # nothing is sent for a DMP that exists: no call, no receipt
+            if step != "web_access" or "mobile" in extra:
                 yield variant, step
 
 
@@ -93,28 +101,35 @@ def kill_at(site: Site, state: Path, who: dict[str, Any], step: str) -> None:
     elif step == "web_access":
         hold = Hold("web_access", "received", False)
     elif step == "printing":
-        extra = {"renderer": ["python3", str(STAND_IN_RENDERER), str(state / "renderer.pid")]}
+        extra = {"renderer": [sys.executable, str(STAND_IN_RENDERER), str(state / "renderer.pid")]}
     else:
         extra = {"stop_at": step}
     site.server.hook = hold
-    kiosk = KioskProcess(site.job(state, "journeys", patients=[who]) | extra)
     try:
-        kiosk.until("READY")
-        if hold is not None:
-            kiosk.until("END", also=hold.reached)
-        elif step == "printing":
-            kiosk.until("AT printing")
-            wait_for((state / "renderer.pid").exists, 10, "the renderer to start")
-        else:
-            kiosk.until(f"AT {step}")
+        with KioskProcess(site.job(state, "journeys", patients=[who]) | extra) as kiosk:
+            reach(kiosk, step, hold, state)
     finally:
-        kiosk.kill()
         site.server.hook = None
         if hold is not None:
             hold.release.set()
     if step == "printing":  # a killed kiosk leaves no child behind
         pid_file = state / "renderer.pid"
-        wait_for(lambda: not leftover_renderers(pid_file), 10, "the renderer to die with it")
+        try:
+            wait_for(lambda: not renderer_alive(pid_file), 10, "the renderer to die with it")
+        finally:
+            if renderer_alive(pid_file):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def reach(kiosk: KioskProcess, step: str, hold: Hold | None, state: Path) -> None:
+    kiosk.until("READY")
+    if hold is not None:
+        kiosk.until("END", also=hold.reached)
+    elif step == "printing":
+        kiosk.until("AT printing")
+        wait_for((state / "renderer.pid").exists, 10, "the renderer to start")
+    else:
+        kiosk.until(f"AT {step}")
 
 
 @pytest.mark.parametrize(("variant", "step"), CASES, ids=[f"{v}-{s}" for v, s in CASES])
@@ -124,6 +139,8 @@ def test_kill_at_each_step_then_restart(
     who = patient(CASES.index((variant, step)), **VARIANTS[variant])
     if who.get("closed"):
         site.server.store.seed([{"ins": who["nir"], "status": "closed"}])
+    if who.get("ours_before"):  # opened by this pharmacy before (another kiosk of it)
+        site.opened_before(who)
     state = tmp_path / "state"
     kill_at(site, state, who, step)
     open_after_kill = sum(statuses(state)[s] for s in (PENDING, UNCERTAIN))
@@ -137,10 +154,13 @@ def test_kill_at_each_step_then_restart(
         "intact" if intact else "BROKEN",
     )  # fmt: skip
     wanted_open, wanted_back = STEPS[step]
-    if wanted_back == "opened":
+    if who.get("ours_before"):
+        wanted_back = "already_exists"
+    elif wanted_back == "opened":
         wanted_back = "reactivated" if who.get("closed") else "created"
     assert (open_after_kill, came_back) == (wanted_open, wanted_back)
-    assert unresolved == [wanted_open, 0]  # waits for the PIN, then resolved
+    # the existing DMP's record is settled at once; the others wait for the PIN
+    assert unresolved == [0 if who.get("ours_before") else wanted_open, 0]
     assert intact
     assert statuses(state)[PENDING] == statuses(state)[UNCERTAIN] == 0
 
@@ -174,9 +194,7 @@ def test_kill_during_a_payment_import_then_import_again(site: Site, tmp_path: Pa
 
 
 def _payments(state: Path) -> int:
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{state / 'ledger.db'}?mode=ro", uri=True)
+    conn = read_only_connection(state / "ledger.db")
     try:
         return int(conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0])
     finally:
@@ -185,7 +203,7 @@ def _payments(state: Path) -> int:
 
 # More with CRASH_KILLS=1000 CRASH_SEED=… (the budget grows with it).
 KILLS = int(os.environ.get("CRASH_KILLS", "30"))
-RANDOM_BUDGET_S = 40.0 * KILLS / 30
+RANDOM_BUDGET_S = 60.0 * KILLS / 30
 SEED = int(os.environ.get("CRASH_SEED", "51365"))
 KINDS: list[dict[str, object]] = [{}, {"mobile": MOBILE}, {"closed": True}, {"consent": False}]
 
@@ -201,22 +219,16 @@ def test_random_kills_over_many_journeys(site: Site, tmp_path: Path) -> None:
     site.server.store.seed([{"ins": p["nir"], "status": "closed"} for p in pool if p.get("closed")])
     state = tmp_path / "state"
     ended = open_at_kill = kills = 0
+    points: Counter[str] = Counter()
     started = time.monotonic()
     while kills < KILLS and time.monotonic() - started < RANDOM_BUDGET_S:
+        stop_after = rng.randint(1, 60)  # the process stops at its Nth named point
         job = site.job(state, "loop", patients=pool, seed=rng.randrange(1 << 30))
-        kiosk = KioskProcess(job)
-        try:
-            kiosk.until("READY")
-            for _line in range(rng.randint(1, 120)):  # a random moment, taken where
-                kiosk.until("")  # things happen: after one of its progress lines,
-            if rng.random() < 0.5:  # half the time in an act, its call in flight or not
-                kiosk.until("AT after_pending")
-                time.sleep(rng.uniform(0, 0.008))
-            else:
-                time.sleep(rng.uniform(0, 0.03))
-        finally:
-            kiosk.kill()
+        with KioskProcess(job | {"stop_after": stop_after}) as kiosk:
+            for _point in range(stop_after):  # recovery's own points count too
+                at = kiosk.until("AT ")
         kills += 1
+        points[at.split()[1]] += 1
         ended += sum(line.startswith("END") for line in kiosk.drain())
         open_at_kill += sum(statuses(state)[s] for s in (PENDING, UNCERTAIN))
     assert kills >= min(KILLS, 10)
@@ -224,9 +236,60 @@ def test_random_kills_over_many_journeys(site: Site, tmp_path: Path) -> None:
     unresolved = [int(line.split()[1]) for line in lines if line.startswith("UNRESOLVED")]
     agreement = agree(site, state, pool)
     intact = verified(state)
+    killed_at = ", ".join(f"{point} {n}" for point, n in sorted(points.items()))
     RANDOM_TABLE.add(
-        kills, ended, open_at_kill, unresolved[-1], agreement, "intact" if intact else "BROKEN"
-    )
+        kills, killed_at, ended, open_at_kill, unresolved[-1], agreement,
+        "intact" if intact else "BROKEN",
+    )  # fmt: skip
     assert unresolved[-1] == 0
     assert intact
     assert ended > 0
+
+
+class DropStatusUntilIdentity:
+    """A sandbox hook: every TD0.2 is dropped unanswered until a TD0.0 arrives, so the
+    start-up recovery's TD0.2 fails (the act waits) and the journey's goes through."""
+
+    def __init__(self) -> None:
+        self.identity_seen = False
+        self.dropped = 0
+
+    def __call__(self, operation: str, phase: str) -> bool:
+        if operation == "identity":
+            self.identity_seen = True
+        if operation == "status" and phase == "received" and not self.identity_seen:
+            self.dropped += 1
+            return False
+        return True
+
+
+def test_a_lost_act_superseded_by_the_patients_next_visit_is_not_claimed(
+    site: Site, tmp_path: Path
+) -> None:
+    """Killed with TD1.1 in flight (nothing created); at the restart the service cannot
+    be reached, so the act waits; the patient comes back and the DMP is opened by a new
+    act. The next recovery's TD0.2 says "exists, ours", but that is the new act's doing:
+    the lost act is failed, the DMP confirmed and paid once."""
+    who = patient(950)
+    state = tmp_path / "state"
+    kill_at(site, state, who, "td_in_flight")
+    hook = DropStatusUntilIdentity()
+    site.server.hook = hook
+    try:
+        lines = KioskProcess(site.job(state, "journeys", patients=[who])).finish()
+    finally:
+        site.server.hook = None
+    assert hook.dropped > 0
+    assert "END created" in lines
+    assert statuses(state)[PENDING] == 1  # the lost act, still waiting
+    lines = KioskProcess(site.job(state, "recover")).finish()
+    assert [line for line in lines if line.startswith("UNRESOLVED")] == [
+        "UNRESOLVED 1", "UNRESOLVED 0"
+    ]  # fmt: skip
+    agreement = agree(site, state, [who])  # one confirmed act: the new one, paid once
+    assert statuses(state) == {"failed": 1, "confirmed": 1}
+    assert verified(state)
+    STEP_TABLE.add(
+        "creation, then the patient's next visit", "td_in_flight, recovery unreachable", 1,
+        1, 0, "created (the lost act failed)", agreement, "intact",
+    )  # fmt: skip

@@ -294,12 +294,15 @@ def test_an_old_secret_receipt_is_purged_when_the_kiosk_starts(tmp_path: Path) -
     leftover = spool / f".{old.name}.part"  # a renderer died writing it
     leftover.write_bytes(old.read_bytes())
     os.utime(leftover, (time.time() - SPOOL_KEEP - 60,) * 2)
+    fresh_leftover = spool / f".{young.name}.part"  # a renderer killed with the kiosk
+    fresh_leftover.write_bytes(young.read_bytes())
     config = Config(kiosk=KioskConfig(pharmacy_name="Pharmacie", spool=str(spool)))
 
     printer = receipt_printer(config)  # what DeviceKiosk builds at start-up
     try:
         assert not old.exists()
         assert not leftover.exists()
+        assert not fresh_leftover.exists()  # no renderer runs yet: nobody will finish it
         assert young.exists()  # kept its quarter of an hour
     finally:
         printer.close()

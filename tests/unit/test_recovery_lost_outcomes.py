@@ -17,11 +17,12 @@ from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, PENDING
 from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
 from kiosk.billing.ledger import Ledger
-from kiosk.billing.lost_outcomes import confirmed_later
+from kiosk.billing.lost_outcomes import _LATER_CONFIRMED, _PENDING_ENTRY, confirmed_later
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 from kiosk.core.ledger_policy import LedgerPolicy
 from kiosk.core.recovery import recover
 from kiosk.dmp.models import CertifiedIdentity, DmpState, DmpStatus
+from kiosk.dmp.service_errors import DmpRejected, PharmacistNotReady
 
 INS, OTHER = "170017512000123", "270017512000145"
 RECORD = ConsentRecord("v", "ab" * 32, True, True, False, False, "fr", "10001234567")
@@ -82,12 +83,50 @@ def test_of_two_lost_acts_the_later_is_confirmed_once(ledger: Ledger) -> None:
     assert not ledger.unresolved()
 
 
-def test_another_act_code_does_not_supersede(ledger: Ledger) -> None:
+def test_a_later_reactivation_supersedes_a_lost_opening(ledger: Ledger) -> None:
+    """The opening's outcome was lost; the DMP was later found closed and reactivated by
+    this kiosk: TD0.2's "exists, ours" is the reactivation's doing, the opening unproven."""
     lost = ledger.begin(DMP_OPEN, "10001234567", INS, RECORD)
     reactivated = ledger.begin(DMP_REACTIVATE, "10001234567", INS, RECORD)
     ledger.finish(reactivated, CONFIRMED)
-    assert not confirmed_later(ledger._conn, lost)
-    assert statuses(ledger, lost) == [(PENDING, 0)]
+    service = Service()
+    assert recover(LedgerPolicy(lambda: ledger), lambda: service) == 1  # type: ignore[arg-type, return-value]
+    assert statuses(ledger, lost, reactivated) == [(FAILED, 0), (CONFIRMED, 0)]
+
+
+def test_one_refused_act_does_not_hold_back_the_others(ledger: Ledger) -> None:
+    """TD0.2 refused for the newest act (this patient's, not the service's fault): the
+    older acts are still resolved, and the refused one waits for the next try."""
+    older = ledger.begin(DMP_OPEN, "10001234567", OTHER, RECORD)
+    newest = ledger.begin(DMP_OPEN, "10001234567", INS, RECORD)
+
+    class Refusing(Service):
+        def status_of_recovered(self, identity: CertifiedIdentity) -> DmpStatus:
+            if identity.ins == INS:
+                raise DmpRejected("Sender:IDENTITY_NOT_FOUND", "no such INS")
+            return super().status_of_recovered(identity)
+
+    assert recover(LedgerPolicy(lambda: ledger), lambda: Refusing()) == 1  # type: ignore[arg-type, return-value]
+    assert statuses(ledger, older, newest) == [(CONFIRMED, 100), (PENDING, 0)]
+
+
+def test_no_pin_still_settles_what_needs_no_call(ledger: Ledger) -> None:
+    existing = ledger.begin(DMP_OPEN, "10001234567", OTHER, replace(RECORD, consent=False))
+    lost = ledger.begin(DMP_OPEN, "10001234567", INS, RECORD)  # newest, needs TD0.2
+
+    def no_pin() -> Service:
+        raise PharmacistNotReady("no pharmacist CPS is ready (PIN not entered)")
+
+    assert recover(LedgerPolicy(lambda: ledger), no_pin) == 1  # type: ignore[arg-type]
+    assert statuses(ledger, existing, lost) == [(ALREADY_EXISTED, 0), (PENDING, 0)]
+
+
+def test_the_lookups_never_scan_the_entries(ledger: Ledger) -> None:
+    """Recovery runs at every start-up: on a million entries a scan costs seconds."""
+    for sql in (_PENDING_ENTRY, _LATER_CONFIRMED):
+        values = {"act": "x", "begun": 1, "confirmed": CONFIRMED, "pending": PENDING}
+        plan = [row[-1] for row in ledger._conn.execute(f"EXPLAIN QUERY PLAN {sql}", values)]
+        assert not [step for step in plan if step.startswith(("SCAN e", "SCAN entries"))], plan
 
 
 def test_the_record_of_an_existing_dmp_is_settled_without_a_call(ledger: Ledger) -> None:
