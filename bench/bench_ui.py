@@ -28,7 +28,12 @@ Timestamps are ``time.monotonic()`` (CLOCK_MONOTONIC, shared by all processes).
 - ``journey_overhead``: the kiosk's own time for one autopilot journey (see NOTE).
   Target: ≤ 1 s.
 
+``--cgroup-procs FILE`` (bench/bench_pi.py: the Pi-class budget): every Kivy child
+(kiosk and minimal app alike) writes its PID there before it execs, so it runs in that
+cgroup; this parent (the sandbox), pcscd and Xvfb stay outside.
+
 Usage: python bench/bench_ui.py [--runs N] [--journeys N] [--delay S] [--cold-start-only]
+       [--cgroup-procs FILE]
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ SIZE = (800, 480)
 CPS_READER = "Virtual PCD 00 01"
 PATIENT_READER = "Virtual PCD 00 00"
 MARK = "BENCH_UI "
+CGROUP_PROCS: list[str] = []  # a cgroup's cgroup.procs: the children run in it (--cgroup-procs)
 NOTE = (
     "journey_overhead = total - card_detect - think - sandbox. total: Vitale inserted "
     "(kiosk idle on its first WELCOME frame) to the autopilot's end-of-journey call. "
@@ -246,10 +252,10 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
 
     def insert() -> None:
         # a patient arrives once the kiosk is up: services loaded, CPS PIN entered
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while "ready" not in out or kiosk.cps.status.state.value != "ready":
             if time.monotonic() > deadline:
-                raise SystemExit("the kiosk's services did not start within 10 s")
+                raise SystemExit("the kiosk's services did not start within 30 s")
             time.sleep(0.01)
         mark("insert")
         vitale.insert()
@@ -359,7 +365,10 @@ class Child:
         env.update(env_extra or {})
         with tempfile.TemporaryFile() as err:
             self.spawned = time.monotonic()
-            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
+            proc = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err,
+                preexec_fn=in_cgroup(),
+            )  # fmt: skip
             timer = threading.Timer(timeout, proc.kill)
             timer.start()
             assert proc.stdout is not None
@@ -377,6 +386,19 @@ class Child:
         self.peak_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
         marked = [line for line in stdout.splitlines() if line.startswith(MARK)]
         self.result: dict[str, Any] = json.loads(marked[-1][len(MARK) :]) if marked else {}
+
+
+def in_cgroup() -> Callable[[], None] | None:
+    """A ``preexec_fn`` moving the child into the cgroup of ``--cgroup-procs``, if any."""
+    if not CGROUP_PROCS:
+        return None
+    procs = CGROUP_PROCS[0]
+
+    def move() -> None:
+        with open(procs, "w", encoding="ascii") as handle:
+            handle.write(str(os.getpid()))
+
+    return move
 
 
 def me(*args: str) -> list[str]:
@@ -487,7 +509,7 @@ def kiosk_run_command_ready(config: Path, display: str) -> float:
         spawned = time.monotonic()
         proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)], cwd=ROOT,
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=in_cgroup(),
         )  # fmt: skip
         try:
             deadline = spawned + 30
@@ -723,7 +745,10 @@ def main() -> None:
     parser.add_argument("--plan")
     parser.add_argument("--shots", action="store_true")
     parser.add_argument("--cold-start-only", action="store_true", help="start-up figures only")
+    parser.add_argument("--cgroup-procs", help="run the Kivy children in this cgroup")
     args = parser.parse_args()
+    if args.cgroup_procs:
+        CGROUP_PROCS.append(args.cgroup_procs)
     if args.child:
         child_main(args)
         return
@@ -739,7 +764,7 @@ def main() -> None:
     xvfb = ensure_display()
     daemon = ensure_pcscd()
     Sandbox.instrument()
-    result: dict[str, Any] = {"bench": "ui"}
+    result: dict[str, Any] = {"bench": "ui", "cgroup_procs": args.cgroup_procs}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
             work = Path(tmp)

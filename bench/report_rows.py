@@ -26,7 +26,7 @@ class Row:
     bench: str
     figure: str
     ours: str
-    unit: str  # of the figure after ``scale``: "ms", "s", "MiB", "req/s"
+    unit: str  # of the figure after ``scale``: "ms", "s", "MiB", "req/s", "events/s"
     floor: str | None = None
     floor_text: str = ""  # what the floor is, shown beside its value
     target: str = "—"
@@ -183,6 +183,14 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "ui",
+        "resident memory at the end of that journey (VmRSS, median run)",
+        "journey_overhead.median_run.rss_after_journey_mib",
+        "MiB",
+        floor="memory.minimal_peak_rss_mib",
+        floor_text="minimal Kivy app",
+    ),
+    Row(
+        "ui",
         "peak memory of `kiosk run --autopilot`, a screenshot per screen",
         "memory.kiosk_peak_rss_mib",
         "MiB",
@@ -206,6 +214,52 @@ ROWS: tuple[Row, ...] = (
         "s",
         target="≤ 1 s",
         max_value=1.0,
+    ),
+    # bench/bench_pi.py: bench_ui's figures again, its Kivy children under a CPU quota
+    # worth one Raspberry Pi 4 core (calibrated in the same run)
+    Row(
+        "pi",
+        "calibration: `sysbench cpu`, 1 thread, inside the quota ({cgroup.cpus} of a core)",
+        "calibration.in_cgroup_events_per_s",
+        "events/s",
+        floor="calibration.pi4_events_per_s",
+        floor_text="Raspberry Pi 4 core, published",
+    ),
+    Row(
+        "pi",
+        "one Pi 4 core: cold start to the first welcome frame (median)",
+        "ui.cold_start.kiosk_first_welcome_frame_s",
+        "s",
+        floor="ui.cold_start.minimal_first_frame_s",
+        floor_text="minimal Kivy app, same quota",
+        target="≤ 3 s",
+        max_value=3.0,
+    ),
+    Row(
+        "pi",
+        "one Pi 4 core: longest frame gap while a DMP creation is in flight",
+        "ui.frames_during_dmp_call.kiosk.max_ms",
+        "ms",
+        floor="ui.frames_during_dmp_call.minimal_idle.max_ms",
+        floor_text="minimal app idle, same quota",
+        target="≤ 100 ms",
+        max_value=100,
+    ),
+    Row(
+        "pi",
+        "one Pi 4 core: kiosk's own time for one journey (median run)",
+        "ui.journey_overhead.median_run.overhead_s",
+        "s",
+        target="≤ 2 s",
+        max_value=2.0,
+    ),
+    Row(
+        "pi",
+        "one Pi 4 core: pharmacist-code check, scrypt N=2¹⁵ r=8 (median)",
+        "kdf.budget_median_ms",
+        "ms",
+        floor="kdf.free_median_ms",
+        floor_text="same check, no quota",
     ),
     # bench/bench_doctor.py
     Row(

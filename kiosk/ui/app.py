@@ -5,6 +5,14 @@ trigger, and rendering happens on the Kivy thread (Kivy must not be touched from
 threads: docs/architecture.md §4). The screen being left is re-rendered with a wiped
 Flow, so no patient data stays in a hidden widget. Speech mode (what is said when, the
 gestures) is :class:`kiosk.ui.speech_mode.SpeechMode`, told of each render.
+
+Screens are built on first use, and the one a creation goes to next is built ahead: a
+moment after a screen is on glass (:data:`PREBUILD_AFTER_S`), while the patient reads
+it, one screen per Kivy frame (:data:`LIKELY_NEXT`). Building a screen (its .kv rules,
+its widgets) takes a long frame, 30 ms here and over 100 ms on a Raspberry Pi 4 core;
+ahead of time it is not in the tap's answer, nor on CREATING's frames while TD1.1 is in
+flight. Only the creation's path is built ahead: the rarer screens cost their memory
+only when shown.
 """
 
 from __future__ import annotations
@@ -40,6 +48,20 @@ if TYPE_CHECKING:
 __all__ = ["AdminContext", "KioskApp"]
 
 log = logging.getLogger(__name__)
+
+# the screens built ahead once a screen is shown: the creation's path (DONE before TD1.1)
+LIKELY_NEXT: dict[f.Screen, tuple[f.Screen, ...]] = {
+    f.Screen.WELCOME: (f.Screen.CHOOSE,),
+    f.Screen.READING: (f.Screen.CHOOSE,),
+    f.Screen.CHOOSE: (f.Screen.CHECKING,),
+    f.Screen.CHECKING: (f.Screen.INFORMATION,),
+    f.Screen.INFORMATION: (f.Screen.CONSENT,),
+    f.Screen.CONSENT: (f.Screen.CONTACT,),
+    f.Screen.CONTACT: (f.Screen.ATTESTATION,),
+    f.Screen.ATTESTATION: (f.Screen.CREATING, f.Screen.DONE),
+}
+PREBUILD_AFTER_S = 0.15  # the new screen's first frames come first
+PREBUILD_AFTER_START_S = 2.0  # at start-up, behind the services' loading (READY=1)
 
 
 class KioskManager(ScreenManager):  # type: ignore[misc]
@@ -96,6 +118,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._render_trigger = Clock.create_trigger(self._render)
         self.rendered: f.Flow | None = None
         self._patient_screen = f.Screen.WELCOME  # the patient screen last updated
+        self._started = False  # the first render done (start-up's prebuild waits longer)
         self.speaker = speaker or Speaker()
         self.speech_mode = SpeechMode(self, self.speaker)
         # everything said, as (screen, text, "speaker"|"headset"): the autopilot's transcript
@@ -233,5 +256,27 @@ class KioskApp(App):  # type: ignore[misc]
             self.manager.current = flow.screen.value
         self.rendered = flow
         self.speech_mode.rendered(flow)
+        self._prebuild_after(flow.screen)
         if self.on_rendered is not None:
             self.on_rendered(flow, target)
+
+    def _prebuild_after(self, shown: f.Screen) -> None:
+        """Build the screens likely next after ``shown``, on later frames."""
+        delay = PREBUILD_AFTER_S if self._started else PREBUILD_AFTER_START_S
+        self._started = True
+        if any(not self._built(name) for name in LIKELY_NEXT.get(shown, ())):
+            Clock.schedule_once(lambda _dt: self._prebuild(shown), delay)
+
+    def _built(self, name: f.Screen) -> bool:
+        return self.manager is not None and bool(self.manager.has_screen(name.value))
+
+    def _prebuild(self, shown: f.Screen) -> None:
+        """One screen likely next, if the patient is still on ``shown``; the next one on
+        the next frame."""
+        if self.manager is None or self.journey.flow.screen is not shown:
+            return  # moved on: that render prebuilds its own
+        missing = [name for name in LIKELY_NEXT.get(shown, ()) if not self._built(name)]
+        if missing:
+            self.screen(missing[0])
+        if len(missing) > 1:
+            Clock.schedule_once(lambda _dt: self._prebuild(shown), 0)

@@ -116,7 +116,7 @@ def test_markdown_table_has_one_row_per_figure_and_marks_misses() -> None:
 
 
 def test_every_row_names_a_known_bench_and_a_consistent_target() -> None:
-    assert set(rr.BENCHES) == {"cards", "dmp", "ledger", "ui", "doctor", "speech"}
+    assert set(rr.BENCHES) == {"cards", "dmp", "ledger", "ui", "doctor", "pi", "speech"}
     for row in rr.ROWS:
         if row.max_ratio is not None:
             assert row.floor is not None, row
@@ -169,3 +169,47 @@ def test_run_rewrites_only_the_readme_block(tmp_path: Path) -> None:
     readme.write_text("no block\n")
     with pytest.raises(SystemExit, match="needs one"):
         run.rewrite_readme(readme, "x\n")
+
+
+PI: dict[str, Any] = {
+    "bench": "pi",
+    "cgroup": {"writable": True, "version": 1, "cpus": 0.5226},
+    "calibration": {"pi4_events_per_s": 1477.83, "in_cgroup_events_per_s": 1426.1},
+    "kdf": {"budget_median_ms": 168.5, "free_median_ms": 82.5},
+    "ui": {
+        "cold_start": {"kiosk_first_welcome_frame_s": 1.42, "minimal_first_frame_s": 0.81},
+        "frames_during_dmp_call": {"kiosk": {"max_ms": 131.0}, "minimal_idle": {"max_ms": 40.0}},
+        "journey_overhead": {"median_run": {"overhead_s": 1.7}},
+    },
+}
+
+
+def test_pi_budget_rows_check_their_absolute_targets() -> None:
+    rows = {r.figure.split(": ", 1)[-1]: r for r in rr.build_rows({"pi": PI})}
+    calibration = next(r for r in rows.values() if r.row.unit == "events/s")
+    assert "0.5226 of a core" in calibration.figure
+    assert calibration.ratio == pytest.approx(1426.1 / 1477.83)  # on the Pi's figure
+    assert calibration.mark == "none"
+    frame = rows["cold start to the first welcome frame (median)"]
+    assert (frame.ours, frame.floor, frame.mark) == (1.42, 0.81, "met")  # ≤ 3 s, no ratio
+    gap = rows["longest frame gap while a DMP creation is in flight"]
+    assert (gap.ours, gap.mark) == (131.0, "missed")  # > 100 ms
+    assert rows["kiosk's own time for one journey (median run)"].mark == "met"  # 1.7 ≤ 2 s
+    kdf = next(r for r in rows.values() if "scrypt" in r.figure)
+    assert kdf.ratio == pytest.approx(168.5 / 82.5)
+    assert kdf.mark == "none"
+    line = next(x for x in rr.markdown(list(rows.values()), "m").splitlines() if "frame gap" in x)
+    assert "≤ 100 ms: **missed**" in line
+    assert "**131 ms**" in line
+
+
+def test_pi_budget_without_a_writable_cgroup_says_why() -> None:
+    skipped = {"bench": "pi", "cgroup": {"writable": False, "why": "no cpu controller"},
+               "skipped": "no writable cgroup cpu controller (no cpu controller)"}  # fmt: skip
+    results = rr.build_rows({"pi": skipped})
+    assert results
+    assert {r.mark for r in results} == {"no figure"}
+    assert all("no writable cgroup" in r.note for r in results)
+    text = rr.markdown(results, "m")
+    assert "no writable cgroup cpu controller" in text
+    assert "met: 0, missed: 0" in text
