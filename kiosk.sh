@@ -65,6 +65,7 @@ case "$command" in
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     bench)
+        SYSTEM_PACKAGES+=(sysbench)  # the Pi-class budget's calibration (bench/bench_pi.py)
         ensure_system; ensure_venv
         exec "$VENV/bin/python" bench/run "$@"  # every bench, one report (bench/run --help)
         ;;
