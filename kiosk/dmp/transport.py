@@ -277,5 +277,9 @@ def _cause(exc: BaseException) -> str:
 
 
 def _looks_like_tls_refusal(exc: Exception) -> bool:
+    """An OS-level error whose text tells a TLS refusal. An HTTP error is never read: its
+    text quotes what the service sent (a status line saying "certificate" is no refusal)."""
+    if isinstance(exc, http.client.HTTPException):
+        return False
     text = str(exc).lower()
     return any(word in text for word in ("alert", "certificate", "handshake", "ssl"))

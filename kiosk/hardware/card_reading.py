@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from kiosk.hardware.apdu import ApduError
+from kiosk.hardware.apdu import ApduError, Channel
 from kiosk.hardware.card_errors import (
     MalformedCardData,
     MuteCard,
@@ -83,12 +83,15 @@ def read_card_typed(
 
     A card that stops answering would block ``SCardTransmit`` until it is pulled, so
     the read runs on a worker thread with its own PC/SC context and the caller gets
-    :class:`MuteCard` after ``deadline`` seconds; the worker ends when the card goes."""
+    :class:`MuteCard` after ``deadline`` seconds. The worker sends no APDU past the
+    deadline: it ends with the APDU in flight (or when the card goes, for a card that
+    never answers it)."""
     outcome: dict[str, Any] = {}
+    ends = time.monotonic() + deadline
 
     def work() -> None:
         try:
-            outcome["card"] = _read_card(spec, pin, overrides)
+            outcome["card"] = _read_card(spec, pin, overrides, ends)
         except Exception as exc:  # noqa: BLE001 - re-raised on the caller's thread below
             outcome["error"] = exc
 
@@ -127,12 +130,13 @@ def retry_no_card(attempt: Callable[[], T], timeout: float) -> T:
 
 
 def _read_card(
-    spec: str, pin: str | None, overrides: Mapping[Role, str] | None
+    spec: str, pin: str | None, overrides: Mapping[Role, str] | None, deadline: float
 ) -> VitaleCard | CpsCard:
     context = PcscContext()
     try:
         reader, role = resolve_reader(context, spec, overrides)
         with context.connect(reader) as connection:
+            connection.deadline = deadline
             kind = classify_atr(connection.atr)
             if kind is CardKind.UNKNOWN:
                 raise UnknownCard(
@@ -141,11 +145,19 @@ def _read_card(
                 )
             if role is not None and kind is not ROLE_CARD[role]:
                 raise WrongCard(f"a {kind} card is in the {role} reader {reader!r}")
-            try:
-                if kind is CardKind.VITALE:
-                    return read_vitale(connection)
-                return read_cps(connection, pin)
-            except ApduError as exc:
-                raise MalformedCardData(f"the card broke the APDU protocol: {exc}") from None
+            return read_channel(connection, kind, pin)
     finally:
         context.close()
+
+
+def read_channel(channel: Channel, kind: CardKind, pin: str | None) -> VitaleCard | CpsCard:
+    """Read a card of ``kind`` over any APDU channel: :class:`CardError` only, whatever
+    the card answers (a broken APDU exchange is :class:`MalformedCardData`)."""
+    try:
+        if kind is CardKind.VITALE:
+            return read_vitale(channel)
+        if kind is CardKind.CPS:
+            return read_cps(channel, pin)
+    except ApduError as exc:
+        raise MalformedCardData(f"the card broke the APDU protocol: {exc}") from None
+    raise UnknownCard(f"no reader for a card of kind {kind}")

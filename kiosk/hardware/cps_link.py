@@ -12,6 +12,7 @@ blocks ``SCardTransmit``, and must not block the journey with it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -64,6 +65,7 @@ class CpsLink:
 
     def _read(self, pin: str | None) -> CpsCard:
         connection = self._connect()
+        connection.deadline = time.monotonic() + self._deadline  # an abandoned read stops
         try:
             return self._within_deadline(lambda: read_cps(connection, pin))
         except ApduError as exc:

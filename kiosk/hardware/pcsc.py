@@ -10,6 +10,7 @@ by name (they may come back in another order).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -118,7 +119,13 @@ class PcscContext:
 
 
 class CardConnection:
-    """A shared connection to the card in one reader; implements ``apdu.Channel``."""
+    """A shared connection to the card in one reader; implements ``apdu.Channel``.
+
+    ``deadline`` (``time.monotonic()``): past it, no APDU is sent any more
+    (:class:`MuteCard`), so a read abandoned by its caller stops at the APDU in flight
+    instead of talking to the card for as long as the card keeps answering."""
+
+    deadline: float = math.inf
 
     def __init__(self, context: PcscContext, reader: str) -> None:
         self.reader = reader
@@ -141,6 +148,8 @@ class CardConnection:
     def transmit_raw(self, apdu: bytes) -> bytes:
         if self._hcard is None:
             raise CardRemoved("connection already closed")
+        if time.monotonic() > self.deadline:
+            raise MuteCard(f"the card in {self.reader!r} did not finish within the deadline")
         hresult, response = scard.SCardTransmit(self._hcard, self._protocol, list(apdu))
         if hresult != scard.SCARD_S_SUCCESS:
             raise _transmit_error(hresult, self.reader)
