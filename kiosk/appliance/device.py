@@ -91,6 +91,7 @@ class DeviceKiosk:
             rpps=self.cps.rpps,
             check_code=gate.try_code,
             print_receipt=self.printer.journey_callback(self._printed),
+            ledger_room=wiring.ledger_room(self.ledger),
         )
         site = config.kiosk
         set_key_guard_ms(site.key_guard_ms)  # [kiosk] key_guard_ms: a shaking hand's second press
@@ -146,7 +147,8 @@ class DeviceKiosk:
 
         self._started("first_frame")
         self.journey.warm_up(then=self._warm)
-        events = PatientCardEvents(self.journey.dispatch, self._cps_event)
+        overrides = wiring.reader_overrides(self.config)
+        events = PatientCardEvents(self.journey.dispatch, self._cps_event, overrides)
         self.monitor = CardMonitor(events).start()
 
     def _warm(self, up: bool) -> None:

@@ -39,6 +39,21 @@ def open_ledger(config: Config) -> Ledger:
     return Ledger(Path(config.ledger.path), ledger_keys(config), create=True, check_keys=True)
 
 
+def ledger_room(ledger: Callable[[], Ledger]) -> Callable[[], str | None]:
+    """Asked before each journey: why the ledger cannot record one now (it does not open,
+    its file system is read-only, unwritable or short of room), None when it can."""
+    from kiosk.core.ledger_room import no_room
+
+    def why() -> str | None:
+        try:
+            path = ledger().path
+        except Exception as exc:  # noqa: BLE001 - by type: start-up logged it in full
+            return f"it does not open ({type(exc).__name__})"
+        return no_room(path)
+
+    return why
+
+
 def ledger_keys(config: Config) -> KioskKeys:
     """The ledger's keys: made at the kiosk's first start (no ledger file yet), loaded
     afterwards (:class:`~kiosk.billing.keys.MissingKeys` when they are not there)."""

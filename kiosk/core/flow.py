@@ -68,6 +68,8 @@ class JourneyProblem(MessageEnum):
     DMP_NOT_CHECKED = "journey.dmp_not_checked"  # TD0.2 gave no usable answer
     CHECK_EXPIRED = "journey.check_expired"  # the identity check is gone: start again
     LEDGER_DOWN = "journey.ledger_down"  # the act cannot be recorded: nothing sent
+    CANNOT_RECORD = "journey.cannot_record"  # ledger full or unwritable: no journey starts
+    WRONG_READER = "journey.wrong_reader"  # the Carte Vitale is in the pharmacist's reader
     REPRESENTATIVE_ABSENT = "journey.representative_absent"  # a minor, no adult on the card
     UNEXPECTED = "journey.unexpected"  # a bug, logged
 
@@ -96,6 +98,7 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class CardInserted:
     kind: str  # "vitale" | "cps" | "unknown"
+    wrong_reader: bool = False  # in the reader a site pinned to the pharmacist's CPS
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,14 @@ class CardRead:
 
 @dataclass(frozen=True)
 class CardFailed:
+    message: Message  # for the patient
+
+
+@dataclass(frozen=True)
+class JourneyRefused:
+    """The kiosk cannot record a journey now (its ledger is full or unwritable): the card
+    is not read and nothing is sent."""
+
     message: Message  # for the patient
 
 
@@ -155,8 +166,8 @@ class FinishedUnseen:
 
 
 Event: TypeAlias = (
-    CardInserted | CardRemoved | CardRead | CardFailed | Tap | Tick | DmpChecked | DmpDone
-    | DmpFailed | AttestationChecked | FinishedUnseen
+    CardInserted | CardRemoved | CardRead | CardFailed | JourneyRefused | Tap | Tick
+    | DmpChecked | DmpDone | DmpFailed | AttestationChecked | FinishedUnseen
 )  # fmt: skip
 
 
@@ -480,6 +491,8 @@ def _insert_card(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
 
 
 def _inserted(flow: Flow, event: CardInserted) -> tuple[Flow, list[Command]]:
+    if event.wrong_reader:  # never read there: the pharmacist's reader holds the CPS
+        return replace(flow, screen=Screen.ERROR, message=JourneyProblem.WRONG_READER), []
     if event.kind != "vitale":
         return replace(flow, screen=Screen.ERROR, message=CardProblem.UNKNOWN), []
     return replace(flow, screen=Screen.READING), [ReadCard()]
@@ -490,7 +503,7 @@ def _reading(flow: Flow, event: Event) -> tuple[Flow, list[Command]]:
         if not event.card.beneficiaries:
             return replace(flow, screen=Screen.ERROR, message=CardProblem.NO_BENEFICIARY), []
         return replace(flow, screen=Screen.CHOOSE, card=event.card), []
-    if isinstance(event, CardFailed):
+    if isinstance(event, CardFailed | JourneyRefused):
         return replace(flow, screen=Screen.ERROR, message=event.message), []
     return flow, []
 

@@ -66,6 +66,8 @@ class Services:
     rpps: Callable[[], str]
     check_code: Callable[[str], CodeVerdict]  # the one pharmacist-code gate
     print_receipt: Callable[[ReceiptFacts], None] = lambda _facts: None
+    # why the ledger cannot record a journey now (None: it can), asked before each one
+    ledger_room: Callable[[], str | None] = lambda: None
     speak: Callable[[str, str], None] = lambda _screen, _language: None
 
 
@@ -117,6 +119,7 @@ class Journey:
         )
         self._remote = _Remote()
         self._generation = 0
+        self._unsettled = False  # an act was left uncertain: resolve it when a journey ends
         self._lock = threading.RLock()
         self.trail = JourneyLog(clock)  # what the technician reads in the journal
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journey")
@@ -197,6 +200,8 @@ class Journey:
                 self._remote = _Remote()
                 self._generation += 1
                 self.flow = replace(self.flow, today=self.today())
+                if self._unsettled:  # after the creation still running, on the worker
+                    self._worker.submit(self._settle)
 
     def _submit(self, work: Callable[[], f.Event | None], generation: int) -> None:
         """``work`` on the worker; its event (None: it dispatched its own) goes to the
@@ -218,11 +223,25 @@ class Journey:
     # -- work done on the worker thread ---------------------------------------------------
 
     def _read_card(self) -> f.Event:
+        if not self._can_record():  # before the card is read: nothing of the patient kept
+            return f.JourneyRefused(f.JourneyProblem.CANNOT_RECORD)
         try:
             return f.CardRead(self.services.read_vitale())
         except CardError as exc:
             log.info("card read failed [%s]: %s", exc.problem.key, type(exc).__name__)
             return f.CardFailed(exc.problem)
+
+    def _can_record(self) -> bool:
+        """Whether the ledger can record a journey now: one it could not record is
+        refused before it starts (the ledger policy refuses the act itself too, should
+        the disk fill up meanwhile)."""
+        try:
+            why = self.services.ledger_room()
+        except Exception as exc:  # noqa: BLE001 - a probe that fails says no
+            why = f"the check failed ({type(exc).__name__})"
+        if why is not None:
+            log.error("no journey: the ledger cannot record one: %s", why)
+        return why is None
 
     def _session(self) -> DmpSession:
         practitioner = self.services.practitioner()
@@ -299,6 +318,7 @@ class Journey:
             return self._open(request, generation)
         except Exception as exc:  # noqa: BLE001 - after the call: nobody knows the outcome
             failure(log, "journey worker failed", exc)
+            self._unsettled = True
             return self._failed(f.DmpFailed(f.JourneyProblem.UNEXPECTED), generation, None)
 
     def _open(self, request: _Creation, generation: int) -> f.Event | None:
@@ -328,6 +348,7 @@ class Journey:
             return self._failed(f.DmpFailed(f.JourneyProblem.LEDGER_DOWN), generation, False)
         except DmpError as exc:  # recorded failed, or uncertain when nobody knows
             known = exc.outcome_known or isinstance(exc, (DmpRejected, DmpInputError))
+            self._unsettled = self._unsettled or not known
             return self._failed(f.DmpFailed(exc.problem), generation, False if known else None)
         web_access = None
         with self._lock:
@@ -391,6 +412,19 @@ class Journey:
                 then(up)
 
         self._worker.submit(work)
+
+    def _settle(self) -> None:
+        """On the worker, once a journey has ended: resolve the acts an earlier one left
+        uncertain (TD0.2), rather than wait for the next start-up or CPS PIN; what cannot
+        be resolved yet waits for the next journey's end."""
+        self._unsettled = False
+        try:
+            self.recover()
+            left = bool(self.acts.unresolved())
+        except Exception as exc:  # noqa: BLE001 - the next journey's end tries again
+            failure(log, "uncertain acts not resolved", exc)
+            left = True
+        self._unsettled = self._unsettled or left
 
     def recover(self) -> int:
         """Finish acts a crash left pending or uncertain (:func:`kiosk.core.recovery.recover`)."""

@@ -83,21 +83,39 @@ def _connect(config: PrinterConfig, io_timeout: float) -> Escpos:
     return device
 
 
-def _paper_out(device: Escpos, config: PrinterConfig, io_timeout: float) -> bool:
-    """Ask the printer for its paper sensor (DLE EOT 4). A printer that does not answer
-    within STATUS_WAIT is assumed to have paper: not every model answers on every link."""
+def _paper_out(device: Escpos, config: PrinterConfig, io_timeout: float) -> tuple[bool, bool]:
+    """Ask the printer for its paper sensor (DLE EOT 4): (paper out, it answered). A
+    printer that does not answer within STATUS_WAIT is assumed to have paper: not every
+    model answers on every link."""
+    from escpos.constants import RT_MASK_NOPAPER, RT_STATUS_PAPER
+
     if config.kind == "network":
         sock = device.device
         sock.settimeout(STATUS_WAIT)
         try:
-            return device.paper_status() == 0  # type: ignore[no-any-return]
+            status: bytes = device.query_status(RT_STATUS_PAPER)
         except TimeoutError:
-            return False
+            return False, False
         finally:
             sock.settimeout(io_timeout)
-    if config.kind == "serial":  # reads time out after STATUS_WAIT (see _connect)
-        return device.paper_status() == 0  # type: ignore[no-any-return]
-    return False  # file: write-only; usb: some models stall on a read
+    elif config.kind == "serial":  # reads time out after STATUS_WAIT (see _connect)
+        status = device.query_status(RT_STATUS_PAPER)
+    else:
+        return False, False  # file: write-only; usb: some models stall on a read
+    return bool(status) and status[0] & RT_MASK_NOPAPER == RT_MASK_NOPAPER, bool(status)
+
+
+def _received(device: Escpos) -> bool:
+    """After the cut, the status asked again: the printer answers once every byte before
+    the question reached it. One that answered before the ticket and now does not (its
+    link died, it was switched off) did not get the whole ticket: the sockets had taken
+    the bytes, the printer had not."""
+    from escpos.constants import RT_STATUS_PAPER
+
+    try:
+        return bool(device.query_status(RT_STATUS_PAPER))
+    except TimeoutError:
+        return False
 
 
 def _send(device: Escpos, lines: list[TicketLine]) -> None:
@@ -166,16 +184,20 @@ def print_ticket(
     device = _connect(config, io_timeout)
     try:
         try:
-            if _paper_out(device, config, io_timeout):
-                raise TicketError(TicketProblem.NO_PAPER, config.kind)
+            paper_out, answers = _paper_out(device, config, io_timeout)
         except OSError:
             raise TicketError(TicketProblem.INTERRUPTED, "status query") from None
+        if paper_out:
+            raise TicketError(TicketProblem.NO_PAPER, config.kind)
         try:
             _send(device, ticket_lines(content, config.width))
+            received = not answers or _received(device)
         except OSError as exc:
             raise TicketError(TicketProblem.INTERRUPTED, type(exc).__name__) from None
         except Exception as exc:  # noqa: BLE001 - whatever escpos raises: no ticket
             raise TicketError(TicketProblem.FAILED, type(exc).__name__) from None
+        if not received:
+            raise TicketError(TicketProblem.INTERRUPTED, "no status after the ticket")
     finally:
         with contextlib.suppress(Exception):  # a broken link cannot be closed cleanly
             device.close()

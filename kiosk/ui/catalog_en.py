@@ -198,6 +198,8 @@ EN: dict[str, Entry] = {
     "dmp.pharmacist_not_ready": "The pharmacist's card is not ready. Go to the counter: the pharmacist must put in their CPS card and type its code.",
     # journey
     "journey.ledger_down": "The kiosk cannot save the opening for now. Nothing was sent. Ask the pharmacist.",
+    "journey.cannot_record": "The kiosk cannot save a DMP for now. Your card was not read. Ask the pharmacist.",
+    "journey.wrong_reader": "This reader is for the pharmacist. Put your Carte Vitale in the other reader.",
     # code
     "code.wrong": Plural(
         "tries_left",

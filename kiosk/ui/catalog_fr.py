@@ -202,6 +202,8 @@ FR: dict[str, Entry] = {
     "dmp.pharmacist_not_ready": "La carte du pharmacien n'est pas prête. Allez au comptoir : le pharmacien doit mettre sa carte CPS et taper son code.",
     # journey
     "journey.ledger_down": "La borne ne peut pas noter l'ouverture pour le moment. Rien n'a été envoyé. Demandez au pharmacien.",
+    "journey.cannot_record": "La borne ne peut pas noter de DMP pour le moment. Votre carte n'a pas été lue. Demandez au pharmacien.",
+    "journey.wrong_reader": "Ce lecteur est celui du pharmacien. Mettez votre carte Vitale dans l'autre lecteur.",
     # code
     "code.wrong": "Code incorrect ({tries_left} essai(s)).",
     "code.locked_now": "Code incorrect {tries} fois : saisie bloquée {minutes} minutes.",
