@@ -207,6 +207,10 @@ def _connect(conn: _Connection, timeout: float, deadline: float) -> None:
     except TimeoutError:
         raise DmpTimeout(f"no answer from the DMP service within {timeout:g} s") from None
     except ssl.SSLError as exc:
+        if exc.reason in NOT_TLS:  # OpenSSL's reason code: a wrong port or address
+            raise DmpUnavailable(
+                f"the DMP endpoint does not speak TLS (check its address and port): {exc}"
+            ) from None
         raise DmpAuthenticationError(f"TLS handshake with the DMP service failed: {exc}") from None
     except OSError as exc:
         tcp_up = conn.sock is not None  # the handshake failed, not the TCP connection
@@ -215,6 +219,14 @@ def _connect(conn: _Connection, timeout: float, deadline: float) -> None:
                 f"the DMP service refused our certificate: {exc}"
             ) from None
         raise DmpUnavailable(f"connection to the DMP service failed ({_cause(exc)})") from None
+
+
+# OpenSSL's reasons for a first answer that is no TLS record at all (plain HTTP, another
+# protocol): the endpoint is wrong, not the certificates. An end of file stays a refusal.
+NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "PACKET_LENGTH_TOO_LONG",
+     "RECORD_LAYER_FAILURE"}
+)  # fmt: skip
 
 
 def _read_body(response: http.client.HTTPResponse, timeout: float) -> bytes:

@@ -19,6 +19,7 @@ from kiosk.billing import ledger as ledger_module
 from kiosk.billing.ledger import paris_day
 from kiosk.core import flow as f
 from kiosk.dmp import vihf as vihf_module
+from kiosk.dmp.service_errors import DmpProblem
 from kiosk.messages import Message
 from kiosk.ui.i18n import render
 from tests.conftest import wait_for
@@ -255,7 +256,7 @@ def test_a_link_answering_garbage_instead_of_tls(site: Site) -> None:
         error = site.wait(f.Screen.ERROR)
     finally:
         site.dmp.garbage = False
-    assert error.message is not None
+    assert error.message is DmpProblem.UNAVAILABLE  # the endpoint, not the certificates
     site.leave(card)
     assert row.new_acts() == []
     row.done(error.message)
