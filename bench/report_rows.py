@@ -280,6 +280,33 @@ ROWS: tuple[Row, ...] = (
         floor="dmp_round_trip_floor_median_ms",
         floor_text="bare mutual-TLS GET",
     ),
+    # bench/bench_soak.py
+    Row(
+        "soak",
+        "soak: resident memory slope, Vitale read through pcscd (per 1,000 journeys, after"
+        " warm-up)",
+        "process.rss_mib.slope_per_1000",
+        "MiB",
+        target="≤ 1 MiB",
+        max_value=1.0,
+    ),
+    Row(
+        "soak",
+        "open descriptors, slope per 1,000 journeys",
+        "process.fds.slope_per_1000",
+        "",
+        target="constant",
+        max_value=0.0,
+    ),
+    Row(
+        "soak",
+        "threads, slope per 1,000 journeys",
+        "process.threads.slope_per_1000",
+        "",
+        target="constant",
+        max_value=0.0,
+    ),
+    Row("soak", "journeys per second (absolute)", "journeys_per_s", "journeys/s"),
     # bench/bench_speech.py
     Row(
         "speech",
