@@ -15,12 +15,12 @@ answer a line on stdout (``{"ok": true}`` or ``{"ok": false, "error": ...}``):
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from kiosk.sim.emulators.profiles import emulator_for
 from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
+from tests.resilience.soak_child import serve_commands
 
 
 class Reader:
@@ -52,16 +52,7 @@ class Reader:
 def main() -> int:
     reader = Reader()
     try:
-        for line in sys.stdin:
-            command = json.loads(line)
-            if command.get("op") == "quit":
-                break
-            try:
-                answer = reader.serve(command)
-            except (ValueError, KeyError, TimeoutError, OSError) as exc:
-                answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-            sys.stdout.write(json.dumps(answer) + "\n")
-            sys.stdout.flush()
+        serve_commands(reader.serve, (ValueError, KeyError, TimeoutError, OSError))
     finally:
         reader.pull()
     return 0

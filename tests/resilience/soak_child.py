@@ -8,6 +8,7 @@ import selectors
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class ChildError(RuntimeError):
     pass
+
+
+def serve_commands(
+    serve: Callable[[dict[str, Any]], dict[str, Any]], errors: tuple[type[Exception], ...]
+) -> None:
+    """The child's side: one JSON command a line on stdin, until ``quit`` or the end of
+    stdin; one JSON answer a line on stdout (an exception of ``errors`` is answered
+    ``{"ok": false, "error": ...}``)."""
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command.get("op") == "quit":
+            break
+        try:
+            answer = serve(command)
+        except errors as exc:
+            answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
 
 
 class JsonChild:

@@ -30,6 +30,7 @@ from typing import Any
 
 from kiosk.sim.sandbox.client_config import dmp_section
 from kiosk.sim.sandbox.server import SandboxServer, parse_fault
+from tests.resilience.soak_child import serve_commands
 
 
 def shifted(server: SandboxServer, faults: dict[str, str]) -> dict[str, str]:
@@ -69,16 +70,7 @@ def main(argv: list[str]) -> int:
     out.write("\n")
     out.flush()
     try:
-        for line in sys.stdin:
-            command = json.loads(line)
-            if command.get("op") == "quit":
-                break
-            try:
-                answer = serve(server, command)
-            except (ValueError, TypeError) as exc:
-                answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-            out.write(json.dumps(answer) + "\n")
-            out.flush()
+        serve_commands(lambda command: serve(server, command), (ValueError, TypeError))
     finally:
         server.shutdown()
         server.server_close()
