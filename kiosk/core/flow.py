@@ -68,6 +68,7 @@ class JourneyProblem(MessageEnum):
     DMP_NOT_CHECKED = "journey.dmp_not_checked"  # TD0.2 gave no usable answer
     CHECK_EXPIRED = "journey.check_expired"  # the identity check is gone: start again
     LEDGER_DOWN = "journey.ledger_down"  # the act cannot be recorded: nothing sent
+    OUTCOME_UNKNOWN = "journey.outcome_unknown"  # TD1.1/TD1.2 sent, no answer: uncertain
     CANNOT_RECORD = "journey.cannot_record"  # ledger full or unwritable: no journey starts
     WRONG_READER = "journey.wrong_reader"  # the Carte Vitale is in the pharmacist's reader
     REPRESENTATIVE_ABSENT = "journey.representative_absent"  # a minor, no adult on the card

@@ -349,7 +349,9 @@ class Journey:
         except DmpError as exc:  # recorded failed, or uncertain when nobody knows
             known = exc.outcome_known or isinstance(exc, (DmpRejected, DmpInputError))
             self._unsettled = self._unsettled or not known
-            return self._failed(f.DmpFailed(exc.problem), generation, False if known else None)
+            # an outcome nobody knows is told as such, not as the error that hid it
+            problem = exc.problem if known else f.JourneyProblem.OUTCOME_UNKNOWN
+            return self._failed(f.DmpFailed(problem), generation, False if known else None)
         web_access = None
         with self._lock:
             present = generation == self._generation

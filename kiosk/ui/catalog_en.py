@@ -197,6 +197,7 @@ EN: dict[str, Entry] = {
     # dmp
     "dmp.pharmacist_not_ready": "The pharmacist's card is not ready. Go to the counter: the pharmacist must put in their CPS card and type its code.",
     # journey
+    "journey.outcome_unknown": "The DMP service did not answer in time. Your DMP may be open. The kiosk will check it. You can try again in a moment.",
     "journey.ledger_down": "The kiosk cannot save the opening for now. Nothing was sent. Ask the pharmacist.",
     "journey.cannot_record": "The kiosk cannot save a DMP for now. Your card was not read. Ask the pharmacist.",
     "journey.wrong_reader": "This reader is for the pharmacist. Put your Carte Vitale in the other reader.",

@@ -201,6 +201,7 @@ FR: dict[str, Entry] = {
     # dmp
     "dmp.pharmacist_not_ready": "La carte du pharmacien n'est pas prête. Allez au comptoir : le pharmacien doit mettre sa carte CPS et taper son code.",
     # journey
+    "journey.outcome_unknown": "Le service DMP n'a pas répondu à temps. Votre DMP est peut-être ouvert. La borne va le vérifier. Vous pouvez réessayer dans un moment.",
     "journey.ledger_down": "La borne ne peut pas noter l'ouverture pour le moment. Rien n'a été envoyé. Demandez au pharmacien.",
     "journey.cannot_record": "La borne ne peut pas noter de DMP pour le moment. Votre carte n'a pas été lue. Demandez au pharmacien.",
     "journey.wrong_reader": "Ce lecteur est celui du pharmacien. Mettez votre carte Vitale dans l'autre lecteur.",

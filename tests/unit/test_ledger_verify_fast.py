@@ -194,9 +194,10 @@ def edit_acts(conn: sqlite3.Connection, data: st.DataObject) -> None:
     if change == "DELETE":
         conn.execute("DELETE FROM acts WHERE act_id = ?", (act,))
     elif change == "INSERT":
-        conn.execute(
-            "INSERT INTO acts SELECT act_id || 'y', act_code, status, amount_cents, opened_utc,"
-            " day, month, rpps, patient_key, duplicate_of, last_seq FROM acts WHERE act_id = ?",
+        conn.execute(  # OR IGNORE: two tamperings may insert the same act
+            "INSERT OR IGNORE INTO acts SELECT act_id || 'y', act_code, status, amount_cents,"
+            " opened_utc, day, month, rpps, patient_key, duplicate_of, last_seq FROM acts"
+            " WHERE act_id = ?",
             (act,),
         )
     else:
