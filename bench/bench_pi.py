@@ -40,15 +40,14 @@ import re
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from measured_child import run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "borne-bench-pi-"
@@ -193,25 +192,11 @@ def into(group: Path | None) -> Callable[[], None] | None:
 def run(argv: list[str], group: Path | None, timeout: float = 600) -> tuple[str, float]:
     """The child's stdout and the CPU time it used (user + system, from ``wait4``)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
-            preexec_fn=into(group),
-        )  # fmt: skip
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        assert proc.stdout is not None
-        stdout = proc.stdout.read()
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        timer.cancel()
-        proc.stdout.close()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-    if proc.returncode != 0:
-        tail = (stderr.strip().splitlines() or ["(no output)"])[-1]
+    done = run_measured(argv, ROOT, env, timeout, into(group))
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise RuntimeError(f"{Path(argv[1]).name if len(argv) > 1 else argv[0]}: {tail}")
-    return stdout, usage.ru_utime + usage.ru_stime
+    return done.stdout, done.cpu_s
 
 
 @dataclass(frozen=True)

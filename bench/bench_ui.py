@@ -54,6 +54,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from measured_child import run_measured
+
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "kiosk" / "sim" / "data" / "journeys" / "holder-creates.json"
 SIZE = (800, 480)
@@ -363,27 +365,13 @@ class Child:
         env = dict(os.environ, KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1", KIVY_NO_FILELOG="1")
         env["PYTHONPATH"] = str(ROOT)
         env.update(env_extra or {})
-        with tempfile.TemporaryFile() as err:
-            self.spawned = time.monotonic()
-            proc = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err,
-                preexec_fn=in_cgroup(),
-            )  # fmt: skip
-            timer = threading.Timer(timeout, proc.kill)
-            timer.start()
-            assert proc.stdout is not None
-            stdout = proc.stdout.read().decode()
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            self.exited = time.monotonic()
-            timer.cancel()
-            proc.stdout.close()
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            err.seek(0)
-            stderr = err.read().decode(errors="replace")
-        if proc.returncode != 0:
-            raise RuntimeError(f"{argv[2:]} exited {proc.returncode}: {stderr[-2000:]}")
+        done = run_measured(argv, ROOT, env, timeout, in_cgroup())
+        self.spawned, self.exited = done.spawned, done.exited
+        if done.returncode != 0:
+            raise RuntimeError(f"{argv[2:]} exited {done.returncode}: {done.stderr[-2000:]}")
+        stdout = done.stdout
         self.stdout = stdout
-        self.peak_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
+        self.peak_rss_mb = done.usage.ru_maxrss / 1024  # KiB on Linux
         marked = [line for line in stdout.splitlines() if line.startswith(MARK)]
         self.result: dict[str, Any] = json.loads(marked[-1][len(MARK) :]) if marked else {}
 
