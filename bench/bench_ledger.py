@@ -8,7 +8,7 @@ directory, removed at the end:
   transaction, WAL + ``synchronous=FULL``), interleaved with the floor: a bare
   ``sqlite3`` BEGIN + INSERT of one row + COMMIT into a plain table of another file in the
   same directory, same pragmas. Target: p99 ≤ 2× the floor's p99.
-- ``sizes``: ``reports.report`` and ``ledger.verify_file`` (with the public key, as
+- ``sizes``: ``reports.report`` and ``ledger_verify.verify_file`` (with the public key, as
   ``kiosk ledger verify`` runs them: a read-only connection) over ledgers of each size.
   Targets at 1M entries: report ≤ 0.5 s, verify ≤ 3× the chain floor. Floors: re-hashing
   a SHA-256 chain of as many hash inputs in pure Python, in memory, the inputs being real
@@ -17,7 +17,7 @@ directory, removed at the end:
   input instead of ~413, which is still printed as ``floor_chain_rehash_200b_s``); and a
   bare SELECT of every entry. Verify and the chain floor alternate, each run
   ``VERIFY_RUNS`` times; ratios are of the medians. ``verify_reference_s``: the reference
-  (slow) path :func:`~kiosk.billing.ledger.verify_file_reference` on the same file, once.
+  (slow) path :func:`~kiosk.billing.ledger_verify.verify_file_reference` on the same file, once.
 
 The large ledgers are written by the product's own ``begin``/``finish``/
 ``record_refusal``/``import_payments`` (journeys with refusals, failures, duplicates,
@@ -61,7 +61,8 @@ from kiosk.billing.chain import (
 )
 from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import KioskKeys
-from kiosk.billing.ledger import Ledger, Payment, verify_file, verify_file_reference
+from kiosk.billing.ledger import Ledger, Payment
+from kiosk.billing.ledger_verify import verify_file, verify_file_reference
 from kiosk.billing.reports import report
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 

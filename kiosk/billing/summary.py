@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from kiosk.billing.chain import COLUMNS, verify_chain
 from kiosk.billing.french import french_date
 from kiosk.billing.keys import public_key_beside
-from kiosk.billing.ledger import LedgerVerdict, verify_file
+from kiosk.billing.ledger_verify import LedgerVerdict, verify_file
 from kiosk.billing.payments import PeriodBalance
 from kiosk.billing.reports import reconciliation, report
 

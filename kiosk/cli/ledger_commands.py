@@ -152,7 +152,7 @@ def verify(
     """Exit 0 when intact; 2 naming the first altered entry; 3 when the entries hold but
     the signed checkpoints are not this key's (the key is missing or not this ledger's)."""
     from kiosk.billing.keys import PUBLIC_KEY_FILE, load_public_key, public_key_beside
-    from kiosk.billing.ledger import verify_file
+    from kiosk.billing.ledger_verify import verify_file
 
     path, _ = _path(ledger, config)
     _existing(path)

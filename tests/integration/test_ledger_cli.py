@@ -16,7 +16,8 @@ import pytest
 from kiosk.billing.chain import CONFIRMED, FAILED
 from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import Ledger, verify_file
+from kiosk.billing.ledger import Ledger
+from kiosk.billing.ledger_verify import verify_file
 from kiosk.billing.payments import parse_payments
 from kiosk.billing.reports import report as build_report
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE, TariffSchedule

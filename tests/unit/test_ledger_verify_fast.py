@@ -35,9 +35,8 @@ from kiosk.billing.chain import (
 )
 from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import KioskKeys
-from kiosk.billing.ledger import (
-    Ledger,
-    Payment,
+from kiosk.billing.ledger import Ledger, Payment
+from kiosk.billing.ledger_verify import (
     _fast_chain_and_tables,
     verify_file,
     verify_file_reference,

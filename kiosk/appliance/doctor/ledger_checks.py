@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from kiosk.appliance.doctor.report import Check, Name, Run, fail, ok, skipped, warn
 from kiosk.billing.chain import PENDING, UNCERTAIN
 from kiosk.billing.keys import PUBLIC_KEY_FILE, SECRET_FILE, SIGNING_KEY_FILE, public_key_beside
-from kiosk.billing.ledger import unresolved_acts, verify_file
+from kiosk.billing.ledger import unresolved_acts
+from kiosk.billing.ledger_verify import verify_file
 
 NAMES = (Name.LEDGER, Name.LEDGER_UNRESOLVED)
 CHECKPOINT_WARN = dt.timedelta(days=2)
