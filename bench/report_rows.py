@@ -283,12 +283,18 @@ ROWS: tuple[Row, ...] = (
     # bench/bench_soak.py
     Row(
         "soak",
-        "soak: resident memory slope, Vitale read through pcscd (per 1,000 journeys, after"
-        " warm-up)",
+        "resident memory slope per 1,000 journeys ({journeys} journeys, Vitale read through"
+        " pcscd, after {process.warm_up_journeys} of warm-up)",
         "process.rss_mib.slope_per_1000",
         "MiB",
         target="≤ 1 MiB",
         max_value=1.0,
+    ),
+    Row(
+        "soak",
+        "of which outside SQLite's page cache (which is bounded: about 2 MiB per open database)",
+        "process.rss_less_sqlite_mib.slope_per_1000",
+        "MiB",
     ),
     Row(
         "soak",
