@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from functools import partial
 from typing import TYPE_CHECKING
 
-from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, UNCERTAIN
+from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, UNCERTAIN, LedgerError
 from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.lost_outcomes import confirmed_later, records_an_existing_dmp
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
@@ -22,12 +23,21 @@ from kiosk.core.consent_text import CONSENT_TEXT_VERSION, consent_text_sha256
 from kiosk.dmp.models import CertifiedIdentity, Consent, DmpState, DmpStatus, Guardian
 from kiosk.dmp.rules import check_consent
 from kiosk.dmp.service_errors import DmpError, DmpInputError, DmpRejected
+from kiosk.logs import event
 
 if TYPE_CHECKING:
     from kiosk.billing.ledger import Ledger, OpenAct
     from kiosk.dmp.client import DmpSession
 
 log = logging.getLogger(__name__)
+
+
+class Settlement(Enum):
+    """What :meth:`LedgerPolicy.settle_without_call` did with an open act."""
+
+    SETTLED = "settled"  # its outcome is written
+    NEEDS_CALL = "needs_call"  # only TD0.2 can tell
+    SETTLED_ELSEWHERE = "settled_elsewhere"  # another process wrote it meanwhile
 
 
 class LedgerDown(Exception):
@@ -169,22 +179,39 @@ class LedgerPolicy:
         acts = ((act, ledger.pending_ins(act.act_id)) for act in ledger.unresolved())
         return [(act, ins) for act, ins in acts if ins is not None]
 
-    def settle_without_call(self, act: OpenAct) -> bool:
+    def settle_without_call(self, act: OpenAct) -> Settlement:
         """Settle an act whose outcome needs no call: the record of a DMP that already
-        existed, its outcome lost in a crash (nothing was sent for it). Whether it was."""
+        existed, its outcome lost in a crash (nothing was sent for it)."""
         ledger = self.ledger()
         if not ledger.read(partial(records_an_existing_dmp, act_id=act.act_id)):
-            return False
-        ledger.finish(act.act_id, ALREADY_EXISTED)  # refused if another process did it
-        return True
+            return Settlement.NEEDS_CALL
+        if not self._finish_open(act.act_id, ALREADY_EXISTED):
+            return Settlement.SETTLED_ELSEWHERE
+        return Settlement.SETTLED
 
-    def resolve(self, act: OpenAct, status: DmpStatus) -> str:
+    def resolve(self, act: OpenAct, status: DmpStatus) -> str | None:
         """An unresolved act's outcome, now that TD0.2 told what became of it: confirmed
         only if no later act of the same patient was (then "ours" may be that act's
-        doing: not claimed); the outcome."""
+        doing: not claimed); the outcome, or None when another process settled the act
+        meanwhile (its outcome stands)."""
         ledger = self.ledger()
         outcome = status_outcome(status)
         if outcome == CONFIRMED and ledger.read(partial(confirmed_later, act_id=act.act_id)):
             outcome = FAILED
-        ledger.finish(act.act_id, outcome)
-        return outcome
+        return outcome if self._finish_open(act.act_id, outcome) else None
+
+    def _finish_open(self, act_id: str, outcome: str) -> bool:
+        """Record ``outcome`` for an act read as open; False when it no longer is: another
+        process (a second kiosk process on the same file, a technician's command) settled
+        it between the read and this write, and ``finish`` refused the transition."""
+        from kiosk.billing.ledger import unresolved_acts  # with the ledger: loaded by now
+
+        ledger = self.ledger()
+        try:
+            ledger.finish(act_id, outcome)
+        except LedgerError:
+            if any(open_act.act_id == act_id for open_act in ledger.read(unresolved_acts)):
+                raise  # still open: the transition itself is wrong
+            event(log, "recovery.settled_elsewhere", act=act_id)
+            return False
+        return True

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kiosk.core.ledger_policy import LedgerPolicy
+from kiosk.core.ledger_policy import LedgerPolicy, Settlement
 from kiosk.dmp.service_errors import DmpError, DmpInputError, DmpRejected
 
 if TYPE_CHECKING:
@@ -32,10 +32,11 @@ def recover(policy: LedgerPolicy, session: Callable[[], DmpSession]) -> int:
     resolved = 0
     waiting = []
     for act, ins in reversed(policy.unresolved()):
-        if policy.settle_without_call(act):
+        settled = policy.settle_without_call(act)
+        if settled is Settlement.SETTLED:
             event(log, "recovery.resolved", act=act.act_id, outcome="already_existed")
             resolved += 1
-        else:
+        elif settled is Settlement.NEEDS_CALL:
             waiting.append((act, ins))
     opened: DmpSession | None = None
     for act, ins in waiting:
@@ -49,8 +50,10 @@ def recover(policy: LedgerPolicy, session: Callable[[], DmpSession]) -> int:
             _deferred(act.act_id, exc)
             break
         outcome = policy.resolve(act, status)
-        event(log, "recovery.resolved", act=act.act_id, state=status.state.value, outcome=outcome)
-        resolved += 1
+        if outcome is not None:  # None: another process settled it meanwhile
+            event(log, "recovery.resolved", act=act.act_id, state=status.state.value,
+                  outcome=outcome)  # fmt: skip
+            resolved += 1
     return resolved
 
 

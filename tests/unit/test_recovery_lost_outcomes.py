@@ -16,7 +16,7 @@ import pytest
 from kiosk.billing.chain import ALREADY_EXISTED, CONFIRMED, FAILED, PENDING
 from kiosk.billing.consent_record import ConsentRecord
 from kiosk.billing.keys import load_or_create_keys
-from kiosk.billing.ledger import Ledger
+from kiosk.billing.ledger import Ledger, OpenAct
 from kiosk.billing.lost_outcomes import _LATER_CONFIRMED, _PENDING_ENTRY, confirmed_later
 from kiosk.billing.tariffs import DMP_OPEN, DMP_REACTIVATE
 from kiosk.core.ledger_policy import LedgerPolicy
@@ -138,3 +138,37 @@ def test_the_record_of_an_existing_dmp_is_settled_without_a_call(ledger: Ledger)
     assert recover(LedgerPolicy(lambda: ledger), lambda: service) == 1  # type: ignore[arg-type, return-value]
     assert service.asked == []
     assert statuses(ledger, act) == [(ALREADY_EXISTED, 0)]
+
+
+def test_an_act_another_process_settles_meanwhile_keeps_that_outcome(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """Two writers on one file (a second kiosk process, a technician's command): each act
+    is read as open, then the other connection settles it before this one's TD0.2 answer
+    (or its no-call settlement) is written. Recovery keeps the other's outcome, does not
+    count the act, goes on with the rest, and the ledger verifies."""
+    other = Ledger(ledger.path, load_or_create_keys(tmp_path, "kiosk-test"))
+    existing = ledger.begin(DMP_OPEN, "10001234567", OTHER, replace(RECORD, consent=False))
+    raced = ledger.begin(DMP_OPEN, "10001234567", INS, RECORD)
+    alone = ledger.begin(DMP_REACTIVATE, "10001234567", "190017512000167", RECORD)
+
+    class Racing(Service):
+        def status_of_recovered(self, identity: CertifiedIdentity) -> DmpStatus:
+            if identity.ins == INS:
+                other.finish(raced, FAILED)  # while TD0.2 was in flight
+            return super().status_of_recovered(identity)
+
+    class Policy(LedgerPolicy):
+        def unresolved(self) -> list[tuple[OpenAct, str]]:
+            found = super().unresolved()
+            other.finish(existing, ALREADY_EXISTED)  # right after this read
+            return found
+
+    try:
+        assert recover(Policy(lambda: ledger), lambda: Racing()) == 1  # type: ignore[arg-type, return-value]
+        assert statuses(ledger, existing, raced, alone) == [
+            (ALREADY_EXISTED, 0), (FAILED, 0), (CONFIRMED, 0)
+        ]  # fmt: skip
+        assert ledger.verify().ok
+    finally:
+        other.close()
