@@ -17,6 +17,8 @@ here knows of them.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import os
 import signal
@@ -33,7 +35,6 @@ from kiosk.appliance.observer import KioskObserver
 from kiosk.appliance.service_notify import ServiceNotifier
 from kiosk.config import Config
 from kiosk.core import flow as f
-from kiosk.core.card_events import PatientCardEvents
 from kiosk.core.code_gate import CodeGate
 from kiosk.core.cps_session import CpsState, CpsStatus, PinAnswer, pcsc_cps_session
 from kiosk.core.journey import Journey, Services
@@ -68,6 +69,7 @@ class DeviceKiosk:
         from kiosk.ui.widgets import set_key_guard_ms
 
         options = options or RunOptions()
+        limit_malloc_arenas()
         self.config = config
         self.notifier = ServiceNotifier()
         self._times: dict[str, float] = {"built": time.monotonic()}
@@ -143,6 +145,7 @@ class DeviceKiosk:
 
     def start_services(self) -> None:
         """Called on the first frame: cards, ledger, DMP client, recovery."""
+        from kiosk.core.card_events import PatientCardEvents  # pyscard: after the frame
         from kiosk.hardware.pcsc import CardMonitor
 
         self._started("first_frame")
@@ -242,6 +245,10 @@ class DeviceKiosk:
         # Before SDL starts (the window is made in the app's build): SDL turns a SIGTERM
         # into a window-close request, which a kiosk refuses; `systemctl stop` must work.
         previous = signal.signal(signal.SIGTERM, self._terminated)
+        # What start-up made so far (modules, config, wiring: long-lived) leaves the cyclic
+        # collector's sight: its passes while the window and the welcome screen are built,
+        # and at every frame after, scan only what came later (first frame 5-30 ms sooner here)
+        gc.freeze()
         try:
             self.app.run()
         finally:
@@ -264,6 +271,23 @@ class DeviceKiosk:
         self.printer.close()  # the last receipt is finished, not cut short
         if self.ledger.built:
             self.ledger().close()
+
+
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """At most ``arenas`` glibc malloc arenas for the threads to come (card monitor,
+    journey worker, CPS worker, SDL, Mesa). By default each thread that meets a busy arena
+    gets one of its own, and what a thread frees stays in its arena: a journey's TLS, XML
+    and ledger work spread over them left the kiosk about 3 MiB more resident (measured,
+    one journey). Before those threads start; False where it cannot be set (not glibc)."""
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False
 
 
 def _ms(seconds: float) -> int:

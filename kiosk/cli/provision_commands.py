@@ -184,7 +184,7 @@ def provision(
     from kiosk.appliance.certificates import CertRole
     from kiosk.appliance.provision import Outcome, Request, check_material
     from kiosk.appliance.provision import provision as write_site
-    from kiosk.core.pharmacist_code import hash_code
+    from kiosk.core.pharmacist_code import ScryptError, hash_code
 
     try:
         found = sandbox_defaults(sandbox) if sandbox is not None else None
@@ -211,7 +211,7 @@ def provision(
         code_hash = hash_code(secrets.pharmacist_code())
         request = dataclasses.replace(request, site=dataclasses.replace(site, code_hash=code_hash))
         outcome = write_site(request)
-    except ProvisionError as exc:
+    except (ProvisionError, ScryptError) as exc:  # ScryptError: the code's hash failed
         fail(str(exc))
     files = [path for path in (code_file, p12_password_file) if path is not None]
     todo = remains(request, outcome, sandbox, files)

@@ -1,10 +1,12 @@
 """The local pharmacist code, stored as a salted scrypt hash, never in clear.
 
 The code is 4 to 8 digits: whoever reads the config could try them all against a fast
-hash in seconds. scrypt (RFC 7914, from ``cryptography``) is memory-hard: at N = 2**15,
-r = 8, p = 1 each try needs 32 MiB and about 0.1 s on the development machine, several
-times that on a Raspberry Pi 4, so 10**8 codes take years on such a CPU and a GPU gains
-little. The check therefore never runs on the UI thread: the attestation checks it on the
+hash in seconds. scrypt (RFC 7914) is memory-hard: at N = 2**15, r = 8, p = 1 each try
+needs 32 MiB and about 0.1 s on the development machine, several times that on a
+Raspberry Pi 4, so 10**8 codes take years on such a CPU and a GPU gains little. Those
+32 MiB are a short-lived child's, not the kiosk's (:mod:`kiosk.core.scrypt_child`: the
+code on its stdin); a child that gives no key makes the check fail (logged, no code in
+the log). The check never runs on the UI thread: the attestation checks it on the
 journey's worker, the admin on a thread of its own. The lock after wrong codes
 (:class:`kiosk.core.code_gate.CodeGate`) and the config's mode do the rest.
 
@@ -27,7 +29,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from kiosk.core.scrypt_child import ScryptError, derive
+
+__all__ = [
+    "LEGACY", "SCHEME", "UPGRADE_FILE", "N", "P", "PharmacistCode", "R", "ScryptError",
+    "check_code_format", "code_matches", "hash_code", "hash_code_legacy",
+    "hashed_code_checker", "needs_upgrade",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +55,12 @@ def check_code_format(code: str) -> None:
 
 
 def _scrypt(code: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(code.encode())
+    return derive(code, salt, n, r, p)
 
 
 def hash_code(code: str, salt: bytes | None = None, n: int = N, r: int = R, p: int = P) -> str:
-    """``scrypt$N$r$p$SALT$HASH`` (base64 salt and hash)."""
+    """``scrypt$N$r$p$SALT$HASH`` (base64 salt and hash); :class:`ScryptError` when the
+    derivation's child fails."""
     check_code_format(code)
     salt = salt if salt is not None else os.urandom(16)
     return f"{SCHEME}${n}${r}${p}${_b64(salt)}${_b64(_scrypt(code, salt, n, r, p))}"
@@ -72,6 +81,8 @@ def code_matches(code: str, stored: str) -> bool:
         if parts[0] == SCHEME and len(parts) == 6:
             n, r, p = (int(v) for v in parts[1:4])
             salt, expected = (base64.b64decode(v, validate=True) for v in parts[4:])
+            if n < 2 or n & (n - 1) or r < 1 or p < 1:
+                return False  # not scrypt parameters: no child for them
             actual = _scrypt(code, salt, n, r, p)
         elif parts[0] == LEGACY and len(parts) == 4:
             salt, expected = (base64.b64decode(v, validate=True) for v in parts[2:])
@@ -79,6 +90,10 @@ def code_matches(code: str, stored: str) -> bool:
         else:
             return False
     except ValueError:
+        return False
+    except ScryptError as exc:  # fails closed; the message never holds the code
+        # no traceback: its frames would hold the code
+        log.error("pharmacist code: the check could not run (%s)", exc)  # noqa: TRY400
         return False
     return hmac.compare_digest(actual, expected)
 
@@ -120,7 +135,10 @@ class PharmacistCode:
             if not code_matches(code, stored):
                 return False
             if needs_upgrade(stored) and self._upgrade is not None:
-                self._write_upgrade(hash_code(code))
+                try:
+                    self._write_upgrade(hash_code(code))
+                except ScryptError as exc:  # the old hash still works: the next good code
+                    log.warning("pharmacist code: no stronger hash this time (%s)", exc)
             return True
 
     def _write_upgrade(self, new: str) -> None:

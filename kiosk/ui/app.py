@@ -12,11 +12,15 @@ it, one screen per Kivy frame (:data:`LIKELY_NEXT`). Building a screen (its .kv 
 its widgets) takes a long frame, 30 ms here and over 100 ms on a Raspberry Pi 4 core;
 ahead of time it is not in the tap's answer, nor on CREATING's frames while TD1.1 is in
 flight. Only the creation's path is built ahead: the rarer screens cost their memory
-only when shown.
+only when shown. The screens left behind are dropped in turn (:meth:`KioskApp._drop`):
+once the patient waits on a screen (no DMP call in flight), every screen but the welcome
+screen, this one and those likely next goes, with one pass of the garbage collector; a
+journey holds three or four screens at a time instead of all it went through.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -61,6 +65,9 @@ LIKELY_NEXT: dict[f.Screen, tuple[f.Screen, ...]] = {
     f.Screen.ATTESTATION: (f.Screen.CREATING, f.Screen.DONE),
 }
 PREBUILD_AFTER_S = 0.15  # the new screen's first frames come first
+# screens during which the kiosk works (card read, DMP calls): no screen dropped then, the
+# collector's pass (a few ms here, more on a Pi) would be a frame gap in that work
+BUSY = frozenset({f.Screen.READING, f.Screen.CHECKING, f.Screen.CREATING})
 PREBUILD_AFTER_START_S = 2.0  # at start-up, behind the services' loading (READY=1)
 
 
@@ -174,14 +181,18 @@ class KioskApp(App):  # type: ignore[misc]
         self.staff_notice = " · ".join(parts)
 
     def _flipped(self, _window: object) -> None:
-        """After each buffer swap, until the welcome screen has been shown once."""
+        """At each frame's flip until the welcome screen is in one: ``on_first_frame``
+        then runs on the next Clock tick. Handlers of ``on_flip`` run before the buffer
+        swap itself; what the first frame starts (card monitor, services) must not delay
+        it (measured here: the swap 30-50 ms later, the services' loading holding the GIL)."""
         from kivy.core.window import Window
 
         if self.rendered is None:
             return
         Window.unbind(on_flip=self._flipped)
-        if self.on_first_frame is not None:
-            self.on_first_frame()
+        first_frame = self.on_first_frame
+        if first_frame is not None:
+            Clock.schedule_once(lambda _dt: first_frame(), 0)
 
     def speak(self, _screen: str, _language: str) -> None:
         """The header's "Écouter": the screen aloud (called from the journey; any thread)."""
@@ -245,7 +256,7 @@ class KioskApp(App):  # type: ignore[misc]
         target = self.screen(flow.screen)
         target.update(flow)
         left, self._patient_screen = self._patient_screen, flow.screen
-        if left is not flow.screen:
+        if left is not flow.screen and self._built(left):
             # leave nothing of the patient in the screen the flow left, even behind the admin
             self.screen(left).update(f.fresh(flow, flow.last_touch))
         if current == ADMIN:
@@ -257,6 +268,9 @@ class KioskApp(App):  # type: ignore[misc]
         self.rendered = flow
         self.speech_mode.rendered(flow)
         self._prebuild_after(flow.screen)
+        if flow.screen not in BUSY:
+            shown = flow.screen
+            Clock.schedule_once(lambda _dt: self._drop(shown), PREBUILD_AFTER_S)
         if self.on_rendered is not None:
             self.on_rendered(flow, target)
 
@@ -280,3 +294,18 @@ class KioskApp(App):  # type: ignore[misc]
             self.screen(missing[0])
         if len(missing) > 1:
             Clock.schedule_once(lambda _dt: self._prebuild(shown), 0)
+
+    def _drop(self, shown: f.Screen) -> None:
+        """If the patient is still on ``shown``: the screens neither shown, nor the
+        welcome screen, nor likely next go (each was wiped when left), then one pass of
+        the collector frees them (widgets hold cycles)."""
+        manager, flow = self.manager, self.journey.flow
+        if manager is None or manager.current != shown.value or flow.screen is not shown:
+            return  # moved on (or the admin is open): a later render drops
+        keep = {ADMIN, f.Screen.WELCOME.value, shown.value}
+        keep.update(name.value for name in LIKELY_NEXT.get(shown, ()))
+        dropped = [s for s in manager.screens if isinstance(s, KioskScreen) and s.name not in keep]
+        for screen in dropped:
+            manager.remove_widget(screen)
+        if dropped:
+            gc.collect()

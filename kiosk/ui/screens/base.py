@@ -15,7 +15,7 @@ sizes its text with ``theme.body_sp(self.step)`` and the like.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
@@ -29,6 +29,8 @@ from kiosk.ui.kv import load_kv
 from kiosk.ui.theme import LARGE
 from kiosk.ui.ui_text import UiText
 from kiosk.ui.widgets import ConfirmBanner, Overlay, SpeechBar, StillThereBanner, step_property
+
+OverlayT = TypeVar("OverlayT", bound=Overlay)
 
 
 def walk(widget: Widget) -> Iterator[Widget]:
@@ -91,15 +93,46 @@ class KioskScreen(Screen):  # type: ignore[misc]
             self.frame.ids.body.add_widget(widget)
         self.add_widget(self.frame)
         self.bind(language=self.frame.setter("language"))
-        self.banner = StillThereBanner(language=self.language)
-        self.bind(language=self.banner.setter("language"))
-        self.confirm_banner = ConfirmBanner(language=self.language)
-        self.bind(language=self.confirm_banner.setter("language"))
-        for overlay in (self.banner, self.confirm_banner):  # below the header
-            self.frame.ids.header.bind(height=overlay.setter("header_height"))
-            overlay.header_height = self.frame.ids.header.height
-        self.speech_bar = SpeechBar(language=self.language)
-        self.bind(language=self.speech_bar.setter("language"))
+        # the overlays and the speech bar are built the first time they are shown: most
+        # screens never show them, and each is a few dozen widgets more per screen
+        self._banner: StillThereBanner | None = None
+        self._confirm_banner: ConfirmBanner | None = None
+        self._speech_bar: SpeechBar | None = None
+
+    @property
+    def banner(self) -> StillThereBanner:
+        """The "are you still there?" banner (built on first use)."""
+        if self._banner is None:
+            self._banner = self._overlay(StillThereBanner(language=self.language))
+        return self._banner
+
+    @property
+    def confirm_banner(self) -> ConfirmBanner:
+        """The "do you really want to stop?" question (built on first use)."""
+        if self._confirm_banner is None:
+            self._confirm_banner = self._overlay(ConfirmBanner(language=self.language))
+        return self._confirm_banner
+
+    @property
+    def speech_bar(self) -> SpeechBar:
+        """The speech bar (built on first use)."""
+        if self._speech_bar is None:
+            bar = SpeechBar(language=self.language)
+            self.bind(language=bar.setter("language"))
+            for widget in walk(bar):  # the text step now, as follow_step gives it later
+                if widget.property("step", quiet=True) is not None:
+                    widget.step = self.text_step
+            self._speech_bar = bar
+        return self._speech_bar
+
+    def _overlay(self, overlay: OverlayT) -> OverlayT:
+        """``overlay`` following the screen's language and step, below the header."""
+        self.bind(language=overlay.setter("language"))
+        header = self.frame.ids.header
+        header.bind(height=overlay.setter("header_height"))
+        overlay.header_height = header.height
+        overlay.step = self.text_step
+        return overlay
 
     def update(self, flow: Flow) -> None:
         """Show ``flow``: header texts in its language, the banner, then the body."""
@@ -119,16 +152,15 @@ class KioskScreen(Screen):  # type: ignore[misc]
         """Fill the body from ``flow``; a flow without a card must clear patient data."""
 
     def show_banner(self, shown: bool) -> None:
-        if shown and self.banner.parent is None:
-            self.frame.add_widget(self.banner)
-        elif not shown and self.banner.parent is not None:
-            self.frame.remove_widget(self.banner)
+        if shown or self._banner is not None:
+            self._show(self.banner, shown)
 
     def show_confirmation(self, confirming: str | None) -> None:
         """The question of "Annuler" / "Je refuse" (``confirming``), or none (None)."""
         if confirming is not None:
             self.confirm_banner.question = confirming
-        self._show(self.confirm_banner, confirming is not None)
+        if confirming is not None or self._confirm_banner is not None:
+            self._show(self.confirm_banner, confirming is not None)
 
     def _show(self, overlay: Overlay, shown: bool) -> None:
         if shown and overlay.parent is None:
@@ -154,6 +186,8 @@ class KioskScreen(Screen):  # type: ignore[misc]
 
     def show_speech_bar(self, shown: bool) -> None:
         """At the bottom of the frame's column, under the body, only in speech mode."""
+        if not shown and self._speech_bar is None:
+            return
         column = self.frame.ids.header.parent
         if shown and self.speech_bar.parent is None:
             column.add_widget(self.speech_bar, index=0)
