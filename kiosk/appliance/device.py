@@ -44,6 +44,7 @@ from kiosk.logs import event
 
 if TYPE_CHECKING:
     from kiosk.billing.ledger import Ledger
+    from kiosk.core.admin_actions import AdminActions
     from kiosk.dmp.client import DmpClient
     from kiosk.documents.printing import PrintResult
     from kiosk.hardware.pcsc import CardMonitor
@@ -63,7 +64,6 @@ class DeviceKiosk:
     """Everything ``kiosk run`` starts, built from one config; :meth:`run` runs it."""
 
     def __init__(self, config: Config, options: RunOptions | None = None) -> None:
-        from kiosk.core.admin_actions import AdminActions
         from kiosk.ui.app import AdminContext, KioskApp
         from kiosk.ui.speech import Outputs, Speaker
         from kiosk.ui.widgets import set_key_guard_ms
@@ -105,7 +105,9 @@ class DeviceKiosk:
         )
         admin = AdminContext(
             gate=gate,
-            actions=AdminActions(self.ledger, Path(config.kiosk.exchange), state_dir),
+            actions=Lazy(
+                lambda: admin_actions(self.ledger, Path(config.kiosk.exchange), state_dir)
+            ),
             cps_state=lambda: self.cps.status,
             enter_cps_pin=lambda pin: self.enter_cps_pin(pin).result(),
         )
@@ -275,6 +277,14 @@ class DeviceKiosk:
 
 MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+
+def admin_actions(ledger: Lazy[Ledger], exchange: Path, state_dir: Path) -> AdminActions:
+    """What the admin does (payments import, exports, figures): loaded when it is first
+    opened, not before the welcome screen (the ledger's reports and exports come with it)."""
+    from kiosk.core.admin_actions import AdminActions
+
+    return AdminActions(ledger, exchange, state_dir)
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:

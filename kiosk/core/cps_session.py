@@ -19,7 +19,9 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from kiosk.core.lazy import Lazy
 from kiosk.dmp.models import Practitioner
 from kiosk.dmp.traits import practitioner_from_cps
 from kiosk.hardware.card_errors import CardError, InvalidPin, PinBlocked, PinRequired, PinWrong
@@ -28,6 +30,9 @@ from kiosk.hardware.cps import check_pin_format
 from kiosk.hardware.roles import Role
 from kiosk.logs import event
 from kiosk.messages import MessageEnum, MessageFields
+
+if TYPE_CHECKING:
+    from kiosk.hardware.cps_link import CpsLink
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +104,20 @@ def pcsc_cps_session(
     connection so the card stays powered and its PIN entered (:mod:`kiosk.hardware.cps_link`).
     ``structure_id``: the kiosk's (``[dmp] structure_id``), which the card must name when
     it names structures (:func:`refusal`)."""
+    link: Lazy[CpsLink] = Lazy(lambda: _cps_link(overrides))  # pyscard loads on first use
+
+    def release() -> None:
+        if link.built:
+            link().release()
+
+    return CpsSession(lambda pin: link().read(pin), on_change, release=release,
+                      structure_id=structure_id)  # fmt: skip
+
+
+def _cps_link(overrides: Mapping[Role, str] | None) -> CpsLink:
     from kiosk.hardware.cps_link import CpsLink
 
-    link = CpsLink(overrides)
-    return CpsSession(link.read, on_change, release=link.release, structure_id=structure_id)
+    return CpsLink(overrides)
 
 
 class CpsSession:

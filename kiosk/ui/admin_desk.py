@@ -35,7 +35,9 @@ ADMIN_IDLE = 120.0  # the admin closes itself after two minutes untouched
 @dataclass
 class AdminContext:
     gate: CodeGate
-    actions: AdminActions
+    # built when the admin first needs it (payments import, exports, figures), not before
+    # the welcome screen: it loads the ledger's reports and exports
+    actions: Callable[[], AdminActions]
     cps_state: Callable[[], CpsStatus]
     # one VERIFY of the CPS with the PIN typed (card I/O: called off the Kivy thread)
     enter_cps_pin: Callable[[str], PinAnswer] | None = None
@@ -109,8 +111,8 @@ class AdminDesk:
         if not screen.unlocked:
             return
         elif name in ("import", "export"):
-            result = context.actions.import_payments() if name == "import" else (
-                context.actions.export()
+            result = context.actions().import_payments() if name == "import" else (
+                context.actions().export()
             )  # fmt: skip
             screen.say(result, error=result.error)
         elif name == "cps_pin" and context.enter_cps_pin is not None:
@@ -145,7 +147,7 @@ class AdminDesk:
 
         cps = self.context.cps_state()
         try:
-            shown = figures(self.context.actions.ledger(), cps)
+            shown = figures(self.context.actions().ledger(), cps)
         except Exception:  # a damaged ledger must not take the kiosk down with it
             log.exception("the admin could not read the ledger")
             screen.say_text(UiText.ADMIN_LEDGER_UNREADABLE, error=True)

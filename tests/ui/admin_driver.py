@@ -78,7 +78,7 @@ def main(work: Path) -> None:
     )
     context = AdminContext(
         gate,
-        AdminActions(Lazy.of(ledger), folder, state),
+        Lazy.of(AdminActions(Lazy.of(ledger), folder, state)),
         lambda: cps.status,
         lambda pin: cps.enter_pin(pin)[1],
     )
