@@ -180,10 +180,19 @@ class Site:
     def tap(self, action: str, value: object = None) -> None:
         self.kiosk.journey.dispatch(f.Tap(action, value))  # type: ignore[arg-type]
 
-    def to_consent(self, card: VpcdCard) -> None:
+    def choose_holder(self, card: VpcdCard) -> None:
+        """Insert ``card`` and choose its holder: the DMP's status is asked next."""
         card.insert()
         self.wait(f.Screen.CHOOSE)
         self.tap("choose", 0)
+
+    def to_error(self, card: VpcdCard) -> f.Flow:
+        """Insert ``card``, choose its holder, and wait for the error the check ends on."""
+        self.choose_holder(card)
+        return self.wait(f.Screen.ERROR)
+
+    def to_consent(self, card: VpcdCard) -> None:
+        self.choose_holder(card)
         self.wait(f.Screen.INFORMATION)
         self.tap("next")
         self.wait(f.Screen.CONSENT)

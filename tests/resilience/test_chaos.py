@@ -119,10 +119,7 @@ def test_vitale_in_the_pharmacists_reader(site: Site) -> None:
     card.pull()
     site.wait(f.Screen.WELCOME, timeout=5)
     moved = site.new_card(slot=0)
-    moved.insert()
-    site.wait(f.Screen.CHOOSE)
-    site.tap("choose", 0)
-    refused = site.wait(f.Screen.ERROR)
+    refused = site.to_error(moved)
     assert key(refused) == "dmp.pharmacist_not_ready"
     site.leave(moved)
     site.insert_cps()
@@ -197,10 +194,7 @@ def test_sandbox_refusing_connections(site: Site) -> None:
     card = site.new_card()
     site.dmp.down()
     try:
-        card.insert()
-        site.wait(f.Screen.CHOOSE)
-        site.tap("choose", 0)
-        error = site.wait(f.Screen.ERROR)
+        error = site.to_error(card)
     finally:
         site.dmp.up()
     assert key(error) == "dmp.unavailable"
@@ -250,10 +244,7 @@ def test_a_link_answering_garbage_instead_of_tls(site: Site) -> None:
     site.dmp.drop()  # the kept-alive connections go: the next call connects anew
     site.dmp.garbage = True
     try:
-        card.insert()
-        site.wait(f.Screen.CHOOSE)
-        site.tap("choose", 0)
-        error = site.wait(f.Screen.ERROR)
+        error = site.to_error(card)
     finally:
         site.dmp.garbage = False
     assert error.message is DmpProblem.UNAVAILABLE  # the endpoint, not the certificates
