@@ -33,6 +33,17 @@ from kiosk.ui.widgets import ConfirmBanner, Overlay, SpeechBar, StillThereBanner
 OverlayT = TypeVar("OverlayT", bound=Overlay)
 
 
+def give_step(root: Widget, step: str, seen: set[int] | None = None) -> None:
+    """``step`` to every widget of ``root``'s tree that has a ``step`` property (those
+    in ``seen``, widget ids, skipped; the ones given are added to it)."""
+    seen = set() if seen is None else seen
+    for widget in walk(root):
+        if id(widget) not in seen:
+            seen.add(id(widget))
+            if widget.property("step", quiet=True) is not None:
+                widget.step = step
+
+
 def walk(widget: Widget) -> Iterator[Widget]:
     yield widget
     for child in widget.children:
@@ -119,9 +130,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
         if self._speech_bar is None:
             bar = SpeechBar(language=self.language)
             self.bind(language=bar.setter("language"))
-            for widget in walk(bar):  # the text step now, as follow_step gives it later
-                if widget.property("step", quiet=True) is not None:
-                    widget.step = self.text_step
+            give_step(bar, self.text_step)  # now, as follow_step gives it later
             self._speech_bar = bar
         return self._speech_bar
 
@@ -131,7 +140,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
         header = self.frame.ids.header
         header.bind(height=overlay.setter("header_height"))
         overlay.header_height = header.height
-        overlay.step = self.text_step
+        give_step(overlay, self.text_step)
         return overlay
 
     def update(self, flow: Flow) -> None:
@@ -171,15 +180,9 @@ class KioskScreen(Screen):  # type: ignore[misc]
     def follow_step(self) -> None:
         """Every widget of the screen with a ``step``, shown or kept aside (overlays, an
         editor), takes the screen's text step."""
-        step = self.text_step
-        roots = [self, *(v for v in vars(self).values() if isinstance(v, Widget))]
         seen: set[int] = set()
-        for root in roots:
-            for widget in walk(root):
-                if id(widget) not in seen:
-                    seen.add(id(widget))
-                    if widget.property("step", quiet=True) is not None:
-                        widget.step = step
+        for root in [self, *(v for v in vars(self).values() if isinstance(v, Widget))]:
+            give_step(root, self.text_step, seen)
 
     def on_text_step(self, _instance: object, _step: str) -> None:
         self.follow_step()
