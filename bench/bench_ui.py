@@ -54,7 +54,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from measured_child import run_measured
+from measured_child import compile_as_installed, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "kiosk" / "sim" / "data" / "journeys" / "holder-creates.json"
@@ -753,6 +753,7 @@ def main() -> None:
     daemon = ensure_pcscd()
     Sandbox.instrument()
     result: dict[str, Any] = {"bench": "ui", "cgroup_procs": args.cgroup_procs}
+    result["bytecode"] = compile_as_installed()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
             work = Path(tmp)

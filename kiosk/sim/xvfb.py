@@ -17,7 +17,7 @@ class NoDisplay(SimulationError):
 
 
 NOTIFY_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
-START_TIMEOUT = 10.0  # seconds for Xvfb to say its display number
+START_TIMEOUT = 30.0  # seconds for Xvfb to say its display number (a loaded machine is slow)
 
 
 def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
@@ -56,9 +56,12 @@ def _read_display(read_end: int, process: subprocess.Popen[bytes]) -> int:
         ready, _, _ = select.select([read_end], [], [], max(left, 0))
         chunk = os.read(read_end, 16) if ready else b""
         if not chunk:  # timed out, or Xvfb exited without a display
+            exited = process.poll()
             process.kill()
             process.wait()
-            raise NoDisplay("Xvfb did not start")
+            if exited is None:
+                raise NoDisplay(f"Xvfb did not start within {START_TIMEOUT:.0f} s")
+            raise NoDisplay(f"Xvfb exited (status {exited}) before naming its display")
         text += chunk
     return int(text)
 

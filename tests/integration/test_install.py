@@ -159,6 +159,17 @@ def test_install_upgrade_uninstall_purge(scratch: Path, tmp_path: Path) -> None:
     assert first_version == declared.group(1)
     marker = json.loads((opt / "venv/borne-dmp-install.json").read_text(encoding="utf-8"))
     assert marker["version"] == first_version
+    # Every module installed compiled (pip does it, whatever PYTHONDONTWRITEBYTECODE):
+    # the unit's read-only /opt would otherwise have the kiosk compile itself at each
+    # start (180 ms of a cold start here); bench/ measures the kiosk so compiled.
+    package = next((opt / "venv").glob("lib/python3*/site-packages/kiosk"))
+    sources = {p.relative_to(package).with_suffix("") for p in package.rglob("*.py")}
+    compiled = {
+        p.relative_to(package).parent.parent / p.name.split(".")[0]
+        for p in package.rglob("__pycache__/*.pyc")
+    }
+    assert sources
+    assert sources <= compiled, sorted(map(str, sources - compiled))[:5]
     help_text = checked([opt / "venv/bin/kiosk", "--help"], "kiosk --help").stdout
     assert "run" in help_text
     assert os.readlink(root / "usr/local/bin/kiosk") == "/opt/borne-dmp/venv/bin/kiosk"
