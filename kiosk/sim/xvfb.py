@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -18,6 +19,7 @@ class NoDisplay(SimulationError):
 
 NOTIFY_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 START_TIMEOUT = 30.0  # seconds for Xvfb to say its display number (a loaded machine is slow)
+EXIT_GRACE = 2.0  # seconds for an Xvfb that closed the pipe to exit
 
 
 def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
@@ -55,8 +57,11 @@ def _read_display(read_end: int, process: subprocess.Popen[bytes]) -> int:
         left = deadline - time.monotonic()
         ready, _, _ = select.select([read_end], [], [], max(left, 0))
         chunk = os.read(read_end, 16) if ready else b""
-        if not chunk:  # timed out, or Xvfb exited without a display
-            exited = process.poll()
+        if not chunk:  # timed out, or Xvfb closed the pipe: exited without a display
+            exited = None
+            if ready:  # give its exit a moment to be seen, for its status
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    exited = process.wait(EXIT_GRACE)
             process.kill()
             process.wait()
             if exited is None:
