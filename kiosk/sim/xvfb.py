@@ -66,7 +66,7 @@ def _read_display(read_end: int, process: subprocess.Popen[bytes]) -> int:
             process.wait()
             if exited is None:
                 raise NoDisplay(f"Xvfb did not start within {START_TIMEOUT:.0f} s")
-            raise NoDisplay(f"Xvfb exited (status {exited}) before naming its display")
+            raise NoDisplay(f"Xvfb did not start: it exited (status {exited}) naming no display")
         text += chunk
     return int(text)
 
