@@ -36,6 +36,7 @@ from kiosk.core.journey import Journey, Services
 from kiosk.core.lazy import Lazy
 from kiosk.core.pharmacist_code import hash_code, hashed_code_checker
 from kiosk.dmp.traits import practitioner_from_cps, traits_from_vitale
+from kiosk.dmp.transport import HttpsTransport
 from kiosk.documents.facts import ReceiptFacts
 from kiosk.documents.printing import ReceiptPrinter
 from kiosk.hardware.cards import cps_from_profile, read_profile, vitale_from_profile
@@ -220,6 +221,13 @@ def _journeys(
             done = number + 1
             if (done >= due and not plan.faults) or done == options.journeys:
                 receipts.wait()
+                # the DMP client's idle kept-alive connection (at most MAX_IDLE, reused by
+                # the next call) is open after a journey without faults and closed after
+                # most with: closed before each sample, so the last, taken whatever the
+                # last journey was, counts the same descriptors as the others
+                transport = journey.services.client().transport
+                assert isinstance(transport, HttpsTransport)  # the real one, over TLS
+                transport.close()
                 samples.append(sample(done))
                 due = done + every
             if done % max(1, options.journeys // 20) == 0:
