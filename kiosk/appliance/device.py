@@ -17,7 +17,6 @@ here knows of them.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 import os
@@ -40,6 +39,7 @@ from kiosk.core.cps_session import CpsState, CpsStatus, PinAnswer, pcsc_cps_sess
 from kiosk.core.journey import Journey, Services
 from kiosk.core.lazy import Lazy
 from kiosk.core.pharmacist_code import hashed_code_checker
+from kiosk.heap import limit_malloc_arenas
 from kiosk.logs import event
 
 if TYPE_CHECKING:
@@ -275,29 +275,12 @@ class DeviceKiosk:
             self.ledger().close()
 
 
-MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
-
-
 def admin_actions(ledger: Lazy[Ledger], exchange: Path, state_dir: Path) -> AdminActions:
     """What the admin does (payments import, exports, figures): loaded when it is first
     opened, not before the welcome screen (the ledger's reports and exports come with it)."""
     from kiosk.core.admin_actions import AdminActions
 
     return AdminActions(ledger, exchange, state_dir)
-
-
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """At most ``arenas`` glibc malloc arenas for the threads to come (card monitor,
-    journey worker, CPS worker, SDL, Mesa). By default each thread that meets a busy arena
-    gets one of its own, and what a thread frees stays in its arena: a journey's TLS, XML
-    and ledger work spread over them left the kiosk about 3 MiB more resident (measured,
-    one journey). Before those threads start; False where it cannot be set (not glibc)."""
-    try:
-        libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
-    except (OSError, AttributeError):
-        return False
 
 
 def _ms(seconds: float) -> int:

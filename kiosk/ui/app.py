@@ -15,7 +15,8 @@ flight. Only the creation's path is built ahead: the rarer screens cost their me
 only when shown. The screens left behind are dropped in turn (:meth:`KioskApp._drop`):
 once the patient waits on a screen (no DMP call in flight), every screen but the welcome
 screen, this one and those likely next goes, with one pass of the garbage collector; a
-journey holds three or four screens at a time instead of all it went through.
+journey holds three or four screens at a time instead of all it went through, and the
+C heap's free pages go back to the kernel (:func:`kiosk.heap.trim_heap`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.core import flow as f
 from kiosk.core.cps_session import CpsStatus
 from kiosk.core.journey import Journey
+from kiosk.heap import trim_heap
 from kiosk.messages import Message
 from kiosk.ui.admin_desk import CORNER_DP, AdminContext, AdminDesk
 from kiosk.ui.i18n import render, t
@@ -298,7 +300,8 @@ class KioskApp(App):  # type: ignore[misc]
     def _drop(self, shown: f.Screen) -> None:
         """If the patient is still on ``shown``: the screens neither shown, nor the
         welcome screen, nor likely next go (each was wiped when left), then one pass of
-        the collector frees them (widgets hold cycles)."""
+        the collector frees them (widgets hold cycles), and the C heap's free pages (what
+        the screens left drew with, and this one's first frames) go back to the kernel."""
         manager, flow = self.manager, self.journey.flow
         if manager is None or manager.current != shown.value or flow.screen is not shown:
             return  # moved on (or the admin is open): a later render drops
@@ -309,3 +312,4 @@ class KioskApp(App):  # type: ignore[misc]
             manager.remove_widget(screen)
         if dropped:
             gc.collect()
+        trim_heap()
