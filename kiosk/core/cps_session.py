@@ -22,16 +22,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.core.lazy import Lazy
-from kiosk.dmp.models import Practitioner
-from kiosk.dmp.traits import practitioner_from_cps
 from kiosk.hardware.card_errors import CardError, InvalidPin, PinBlocked, PinRequired, PinWrong
 from kiosk.hardware.cards import CPS_PIN_MAX_TRIES, CpsCard
-from kiosk.hardware.cps import check_pin_format
 from kiosk.hardware.roles import Role
 from kiosk.logs import event
 from kiosk.messages import MessageEnum, MessageFields
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the PIN's rules and the practitioner's traits: loaded on first use,
+    # after the welcome screen is drawn
+    from kiosk.dmp.models import Practitioner
     from kiosk.hardware.cps_link import CpsLink
 
 log = logging.getLogger(__name__)
@@ -199,6 +198,8 @@ class CpsSession:
             return self._enter_pin(pin)
 
     def _enter_pin(self, pin: str) -> tuple[CpsStatus, PinAnswer]:
+        from kiosk.hardware.cps import check_pin_format
+
         try:
             check_pin_format(pin)  # a typo costs no try: nothing reaches the card
             card = self._read(pin)
@@ -224,6 +225,8 @@ class CpsSession:
     def practitioner(self) -> Practitioner | None:
         """The pharmacist, when the CPS in the reader is verified: asked anew each time
         (no try spent), since a card reset (pulled, pcscd restarted) forgets the PIN."""
+        from kiosk.dmp.traits import practitioner_from_cps
+
         if self._status.state in (CpsState.ABSENT, CpsState.BLOCKED):
             return None
         with self._io:

@@ -24,28 +24,22 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kiosk.core import flow as f
-from kiosk.core.code_gate import CodeVerdict
 from kiosk.core.journey_log import JourneyLog
-from kiosk.core.ledger_policy import LedgerDown, LedgerPolicy, Opening, consent_record
-from kiosk.core.recovery import recover
-from kiosk.dmp.models import (
-    CertifiedIdentity,
-    Consent,
-    Contact,
-    DmpState,
-    Guardian,
-    Practitioner,
-)
-from kiosk.dmp.service_errors import DmpError, DmpInputError, DmpRejected, PharmacistNotReady
-from kiosk.dmp.traits import traits_from_vitale
-from kiosk.documents.facts import ReceiptFacts
+from kiosk.core.lazy import Lazy
 from kiosk.hardware.card_errors import CardError
 from kiosk.hardware.cards import VitaleCard
 from kiosk.logs import context, failure
 
-if TYPE_CHECKING:  # loaded on first use, after the welcome screen is up (warm_up)
+if TYPE_CHECKING:
+    # The worker's side (the ledger policy, the DMP's models and errors, the receipt)
+    # is imported where it is used: it loads with the services on the worker, once the
+    # welcome screen is drawn (warm_up), not before the first frame (~20 ms here).
     from kiosk.billing.ledger import Ledger
+    from kiosk.core.code_gate import CodeVerdict
+    from kiosk.core.ledger_policy import LedgerPolicy
     from kiosk.dmp.client import DmpClient, DmpSession
+    from kiosk.dmp.models import CertifiedIdentity, Guardian, Practitioner
+    from kiosk.documents.facts import ReceiptFacts
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +99,7 @@ class Journey:
         timeouts: f.Timeouts | None = None,  # the site's ([kiosk] idle_warning, idle_grace)
     ) -> None:
         self.services = services
-        self.acts = LedgerPolicy(services.ledger)
+        self._acts: Lazy[LedgerPolicy] = Lazy(lambda: _ledger_policy(services.ledger))
         self.on_change = on_change
         self.on_finished = on_finished
         self.clock = clock
@@ -123,6 +117,11 @@ class Journey:
         self._lock = threading.RLock()
         self.trail = JourneyLog(clock)  # what the technician reads in the journal
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journey")
+
+    @property
+    def acts(self) -> LedgerPolicy:
+        """What is written to the ledger, and when (built on the worker's first use)."""
+        return self._acts()
 
     def close(self) -> None:
         self._worker.shutdown(wait=True)
@@ -244,12 +243,18 @@ class Journey:
         return why is None
 
     def _session(self) -> DmpSession:
+        from kiosk.dmp.service_errors import PharmacistNotReady
+
         practitioner = self.services.practitioner()
         if practitioner is None:
             raise PharmacistNotReady("no pharmacist CPS is ready (PIN not entered)")
         return self.services.client().session(practitioner)
 
     def _check_dmp(self, card: VitaleCard, index: int, generation: int) -> f.Event:
+        from kiosk.dmp.models import DmpState
+        from kiosk.dmp.service_errors import DmpError
+        from kiosk.dmp.traits import traits_from_vitale
+
         try:
             session = self._session()
             identity = session.certified_identity(traits_from_vitale(card, index))
@@ -271,6 +276,9 @@ class Journey:
         return f.DmpFailed(f.JourneyProblem.DMP_NOT_CHECKED)
 
     def _open_dmp(self, command: f.OpenDmp, generation: int) -> None:
+        from kiosk.dmp.models import Guardian
+        from kiosk.documents.facts import ReceiptFacts
+
         session, identity, card = self._remote.session, self._remote.identity, self.flow.card
         if session is None or identity is None or card is None:
             self._step(f.DmpFailed(f.JourneyProblem.CHECK_EXPIRED))
@@ -322,6 +330,15 @@ class Journey:
             return self._failed(f.DmpFailed(f.JourneyProblem.UNEXPECTED), generation, None)
 
     def _open(self, request: _Creation, generation: int) -> f.Event | None:
+        from kiosk.core.ledger_policy import LedgerDown, Opening, consent_record
+        from kiosk.dmp.models import Consent, Contact
+        from kiosk.dmp.service_errors import (
+            DmpError,
+            DmpInputError,
+            DmpRejected,
+            PharmacistNotReady,
+        )
+
         with self._lock:
             left = generation != self._generation
         if left:  # the patient left before anything was sent: nothing was created
@@ -430,4 +447,12 @@ class Journey:
 
     def recover(self) -> int:
         """Finish acts a crash left pending or uncertain (:func:`kiosk.core.recovery.recover`)."""
+        from kiosk.core.recovery import recover
+
         return recover(self.acts, self._session)
+
+
+def _ledger_policy(ledger: Callable[[], Ledger]) -> LedgerPolicy:
+    from kiosk.core.ledger_policy import LedgerPolicy
+
+    return LedgerPolicy(ledger)
