@@ -126,6 +126,7 @@ class DeviceKiosk:
             ),
         )
         self.services.speak = self.app.speak
+        self.services.when_shown = self.app.when_shown
         self.app.show_cps_notice(self.cps.status)  # until the CPS is read
         self._cps_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cps")
         self._state = threading.Lock()

@@ -63,6 +63,10 @@ class Services:
     # why the ledger cannot record a journey now (None: it can), asked before each one
     ledger_room: Callable[[], str | None] = lambda: None
     speak: Callable[[str, str], None] = lambda _screen, _language: None
+    # starts the DMP calls a step asked for once the screen saying they are under way is
+    # drawn (the UI's; at once without one): on a slow CPU their first burst (ledger,
+    # VIHF signature, TLS) would otherwise share the CPU with that frame
+    when_shown: Callable[[Callable[[], None]], None] = lambda start: start()
 
 
 @dataclass
@@ -172,7 +176,9 @@ class Journey:
             case f.CheckDmp(beneficiary):
                 card = self.flow.card
                 if card is not None:
-                    self._submit(lambda: self._check_dmp(card, beneficiary, generation), generation)
+                    self._submit_when_shown(
+                        lambda: self._check_dmp(card, beneficiary, generation), generation
+                    )
             case f.CheckAttestation(code):  # the code's hash and the gate's file: off the UI
                 check = self.services.check_code
                 self._submit(lambda: f.AttestationChecked(check(code)), generation)
@@ -218,6 +224,10 @@ class Journey:
                 self.dispatch(result, generation)
 
         self._worker.submit(run)
+
+    def _submit_when_shown(self, work: Callable[[], f.Event | None], generation: int) -> None:
+        """:meth:`_submit` once the screen this step shows is drawn (``when_shown``)."""
+        self.services.when_shown(lambda: self._submit(work, generation))
 
     # -- work done on the worker thread ---------------------------------------------------
 
@@ -315,7 +325,7 @@ class Journey:
             choices.consent_language or self.flow.language,
             receipt,
         )
-        self._submit(lambda: self._create(request, generation), generation)
+        self._submit_when_shown(lambda: self._create(request, generation), generation)
 
     def _create(self, request: _Creation, generation: int) -> f.Event | None:
         """On the worker: the pharmacist is checked just before the act is recorded and

@@ -70,6 +70,8 @@ PREBUILD_AFTER_S = 0.15  # the new screen's first frames come first
 # screens during which the kiosk works (card read, DMP calls): no screen dropped then, the
 # collector's pass (a few ms here, more on a Pi) would be a frame gap in that work
 BUSY = frozenset({f.Screen.READING, f.Screen.CHECKING, f.Screen.CREATING})
+# a DMP call waits for the screen that announces it to be drawn at most this long
+SHOWN_AT_LATEST_S = 0.25
 PREBUILD_AFTER_START_S = 2.0  # at start-up, behind the services' loading (READY=1)
 
 
@@ -195,6 +197,32 @@ class KioskApp(App):  # type: ignore[misc]
         first_frame = self.on_first_frame
         if first_frame is not None:
             Clock.schedule_once(lambda _dt: first_frame(), 0)
+
+    def when_shown(self, start: Callable[[], None]) -> None:
+        """Run ``start`` on the Kivy thread once the screen being rendered is on glass:
+        on the tick after the next flip, or :data:`SHOWN_AT_LATEST_S` from now if no
+        flip comes (nothing changed on screen). From any thread. The journey starts its
+        DMP calls so (``Services.when_shown``): the "checking" or "creating" screen is
+        drawn before the call's first burst of work, not beside it."""
+        Clock.schedule_once(lambda _dt: self._after_next_flip(start), 0)
+
+    def _after_next_flip(self, start: Callable[[], None]) -> None:
+        from kivy.core.window import Window
+
+        def run(*_args: object) -> None:
+            if not pending:
+                return
+            pending.clear()
+            Window.unbind(on_flip=flipped)
+            at_latest.cancel()
+            start()
+
+        def flipped(_window: object) -> None:  # before the swap: run on the next tick
+            Clock.schedule_once(run, 0)
+
+        pending = [start]
+        Window.bind(on_flip=flipped)
+        at_latest = Clock.schedule_once(run, SHOWN_AT_LATEST_S)
 
     def speak(self, _screen: str, _language: str) -> None:
         """The header's "Écouter": the screen aloud (called from the journey; any thread)."""

@@ -37,6 +37,7 @@ from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
 
 from kiosk.ui.formatting import masked, spaced_mobile, valid_email, valid_mobile
 from kiosk.ui.theme import NORMAL, TEXT_SIZES
@@ -277,6 +278,23 @@ class OnScreenKeyboard(BoxLayout):  # type: ignore[misc]
         else:
             self.shown = masked(text)
             self.valid = CODE_MIN <= len(text) <= CODE_MAX
+
+
+class TextScroll(ScrollView):  # type: ignore[misc]
+    """What no longer fits scrolls (widgets.kv), under a bar that keeps its colour.
+
+    Kivy fades the bar to ``bar_inactive_color`` with a half-second Animation after
+    every scroll update, and each screen shown is one: every frame of it redraws the
+    whole window, even where no bar is drawn (content that fits), since the animated
+    colour changes by a rounding error each frame. Measured, one journey: 50 redraws per
+    screen change, about half a second of software rendering here; under the Pi-class
+    budget they took the CPU a DMP call's worker needed. A bar that stays as it is
+    also keeps telling the patient there is more below. Kivy starts the fade from
+    ``_bind_inactive_bar_color`` (2.3; tests/ui/test_text_scroll.py fails if a newer
+    Kivy fades another way)."""
+
+    def _bind_inactive_bar_color(self, *_args: object) -> None:
+        """No fade: the bar keeps ``bar_color``."""
 
 
 class Overlay(FloatLayout):  # type: ignore[misc]

@@ -23,6 +23,7 @@ from tests.ui.driving import SIZE, png_size, run_driver, shots_dir
 LANGUAGES = ("fr", "en")
 SELFCHECK: dict[str, dict[str, list[str]]] = {}  # what the checks said of bad widgets
 KEY_GUARD: dict[str, dict[str, Any]] = {}  # the keyboard's guard, pressed in the window
+IDLE_REDRAWS: dict[str, dict[str, int]] = {}  # screen left alone -> redraws in a second
 Shots = Callable[[str], dict[str, dict[str, Any]]]
 
 
@@ -38,6 +39,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Shots:
             runs[language] = {shot["name"]: shot for shot in run["shots"]}
             SELFCHECK[language] = run["selfcheck"]
             KEY_GUARD[language] = run["key_guard"]
+            IDLE_REDRAWS[language] = run["idle_redraws"]
         return runs[language]
 
     return get
@@ -54,6 +56,18 @@ def test_every_screen_is_drawn_without_clipped_or_overlapping_text(
     assert png_size(Path(shot["png"])) == SIZE
     problems = "\n  ".join(shot["problems"])
     assert not shot["problems"], f"{screen.value} ({language}):\n  {problems}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_screen_left_alone_is_not_redrawn(shots: Shots, language: str) -> None:
+    """Between 0.3 and 1.3 s after a screen is shown, nothing changes on it: the window is
+    not redrawn. Kivy's scroll bar fade redrew it frame after frame for half a second (3
+    to 8 times here, 49 on the creating screen of a bench journey), each a full software
+    render, CPU that a Pi's DMP call needs."""
+    shots(language)
+    redraws = IDLE_REDRAWS[language]
+    assert set(redraws) == {"welcome", "information", "consent", "creating"}, redraws
+    assert all(count <= 2 for count in redraws.values()), redraws
 
 
 LARGE = (1280, 800)

@@ -694,6 +694,12 @@ def variants(language: str) -> list[tuple[str, f.Flow, Prepare | None]]:
     return normal + large
 
 
+# Screens whose redraws are counted once shown (scenario_shots): the consent and the
+# information scroll, the others' text fits (their TextScroll draws no bar)
+IDLE_PROBES = (f.Screen.WELCOME, f.Screen.INFORMATION, f.Screen.CONSENT, f.Screen.CREATING)
+IDLE_FROM_S, IDLE_UNTIL_S = 0.3, 1.3  # after the render: where Kivy's bar fade would be
+
+
 def scenario_shots(language: str, out: Path) -> dict[str, Any]:
     from kivy.core.window import Window
 
@@ -725,20 +731,29 @@ def scenario_shots(language: str, out: Path) -> dict[str, Any]:
             "texts": sorted({str(w.text) for w in walk(screen) if getattr(w, "text", "")}),
         }
 
+    flips: list[float] = []
+    Window.bind(on_flip=lambda *_args: flips.append(time.monotonic()))
+
     def scenario() -> dict[str, Any]:
         shots = []
+        idle_redraws: dict[str, int] = {}  # a screen left alone: how often it was redrawn
         for name, flow, prepare in plan:
             since = stage.mark()
             feed.show(flow)
-            stage.wait_render(since, partial(operator.is_, flow))
+            at, _flow = stage.wait_render(since, partial(operator.is_, flow))
             if prepare is not None:
                 stage.on_ui(partial(_on_current, stage, prepare))
+            elif flow.screen in IDLE_PROBES and flow.screen.value not in idle_redraws:
+                time.sleep(max(0.0, at + IDLE_UNTIL_S - time.monotonic()))
+                redraws = [t for t in flips if at + IDLE_FROM_S <= t <= at + IDLE_UNTIL_S]
+                idle_redraws[flow.screen.value] = len(redraws)
             stage.settle()
             shots.append(stage.on_ui(partial(shoot, name)))
         selfcheck = stage.on_ui(_checks_selfcheck)
         key_guard = stage.on_ui(partial(_key_guard_check, feed))
         return {
             "shots": shots,
+            "idle_redraws": idle_redraws,
             "taps": [repr(tap) for tap in feed.taps],
             "selfcheck": selfcheck,
             "key_guard": key_guard,

@@ -213,3 +213,25 @@ def test_pi_budget_without_a_writable_cgroup_says_why() -> None:
     text = rr.markdown(results, "m")
     assert "no writable cgroup cpu controller" in text
     assert "met: 0, missed: 0" in text
+
+
+def test_pi_budget_without_sysbench_skips_rather_than_calibrate_on_n_body(
+    tmp_path: Path,
+) -> None:
+    """No Pi figures from a quota the README shows is several times too strict: without
+    sysbench (a PATH without it) the bench says so, unless n-body is asked for."""
+    import json
+    import subprocess
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "bench_pi.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--no-ui", "--nbody-steps", "2000"],
+        capture_output=True, text=True, timeout=120, check=True,
+        env={"PATH": str(tmp_path)},
+    )  # fmt: skip
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert "skipped" in result
+    assert "kdf" not in result
+    assert "ui" not in result
+    assert "sysbench" in result["skipped"] or "cgroup" in result["skipped"]
+    assert {r.note for r in rr.build_rows({"pi": result})} == {result["skipped"]}
