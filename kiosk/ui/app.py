@@ -203,7 +203,12 @@ class KioskApp(App):  # type: ignore[misc]
         on the tick after the next flip, or :data:`SHOWN_AT_LATEST_S` from now if no
         flip comes (nothing changed on screen). From any thread. The journey starts its
         DMP calls so (``Services.when_shown``): the "checking" or "creating" screen is
-        drawn before the call's first burst of work, not beside it."""
+        drawn before the call's first burst of work, not beside it. An app never built
+        (a kiosk run without its window: tests/resilience/chaos_site.py) has no screen
+        to wait for: ``start`` runs at once."""
+        if self.manager is None:
+            start()
+            return
         Clock.schedule_once(lambda _dt: self._after_next_flip(start), 0)
 
     def _after_next_flip(self, start: Callable[[], None]) -> None:
