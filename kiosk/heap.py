@@ -7,8 +7,8 @@ neither needs more than one call):
 - ``mallopt(M_ARENA_MAX)`` before the threads start: by default each thread that meets a
   busy arena gets one of its own, and what a thread frees stays in its arena;
 - ``malloc_trim(0)`` once a screen is left behind: each new screen's first frames
-  allocate a few MiB outside Python's heap (Mesa, SDL, FreeType: tracemalloc sees a
-  tenth of it) that is freed but stays resident, spread between live blocks where glibc
+  allocate a few MiB outside Python's heap (Mesa, SDL, FreeType: tracemalloc sees
+  little of it) that is freed but stays resident, spread between live blocks where glibc
   does not give it back by itself. Measured, one journey: 196 MiB resident at its end
   without, 190.5 MiB with; each call takes under 2 ms.
 

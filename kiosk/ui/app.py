@@ -70,9 +70,9 @@ PREBUILD_AFTER_S = 0.15  # the new screen's first frames come first
 # screens during which the kiosk works (card read, DMP calls): no screen dropped then, the
 # collector's pass (a few ms here, more on a Pi) would be a frame gap in that work
 BUSY = frozenset({f.Screen.READING, f.Screen.CHECKING, f.Screen.CREATING})
+PREBUILD_AFTER_START_S = 2.0  # at start-up, behind the services' loading (READY=1)
 # a DMP call waits for the screen that announces it to be drawn at most this long
 SHOWN_AT_LATEST_S = 0.25
-PREBUILD_AFTER_START_S = 2.0  # at start-up, behind the services' loading (READY=1)
 
 
 class KioskManager(ScreenManager):  # type: ignore[misc]

@@ -286,12 +286,12 @@ class TextScroll(ScrollView):  # type: ignore[misc]
     Kivy fades the bar to ``bar_inactive_color`` with a half-second Animation after
     every scroll update, and each screen shown is one: every frame of it redraws the
     whole window, even where no bar is drawn (content that fits), since the animated
-    colour changes by a rounding error each frame. Measured, one journey: 50 redraws per
-    screen change, about half a second of software rendering here; under the Pi-class
-    budget they took the CPU a DMP call's worker needed. A bar that stays as it is
-    also keeps telling the patient there is more below. Kivy starts the fade from
-    ``_bind_inactive_bar_color`` (2.3; tests/ui/test_text_scroll.py fails if a newer
-    Kivy fades another way)."""
+    colour changes by a rounding error each frame. Measured, one journey: 49 redraws on
+    the creating screen, about half a second of software rendering here; under the
+    Pi-class budget they took the CPU a DMP call's worker needed. A bar that stays as it
+    is also keeps telling the patient there is more below. Kivy starts the fade from
+    ``_bind_inactive_bar_color`` (2.3; tests/ui/test_screens.py's
+    ``test_a_screen_left_alone_is_not_redrawn`` fails if a newer Kivy fades another way)."""
 
     def _bind_inactive_bar_color(self, *_args: object) -> None:
         """No fade: the bar keeps ``bar_color``."""

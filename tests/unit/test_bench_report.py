@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -220,9 +222,6 @@ def test_pi_budget_without_sysbench_skips_rather_than_calibrate_on_n_body(
 ) -> None:
     """No Pi figures from a quota the README shows is several times too strict: without
     sysbench (a PATH without it) the bench says so, unless n-body is asked for."""
-    import json
-    import subprocess
-
     bench = Path(__file__).resolve().parents[2] / "bench" / "bench_pi.py"
     done = subprocess.run(
         [sys.executable, str(bench), "--no-ui", "--nbody-steps", "2000"],
