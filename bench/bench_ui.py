@@ -52,9 +52,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from measured_child import compile_as_installed, run_measured
+
+if TYPE_CHECKING:
+    from kiosk.sim.emulators.vpcd import VpcdCard
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "kiosk" / "sim" / "data" / "journeys" / "holder-creates.json"
@@ -62,6 +65,7 @@ SIZE = (800, 480)
 CPS_READER = "Virtual PCD 00 01"
 PATIENT_READER = "Virtual PCD 00 00"
 MARK = "BENCH_UI "
+PIN_VARIABLE = "BENCH_UI_CPS_PIN"  # the demo CPS's PIN, from the parent to each kiosk child
 CGROUP_PROCS: list[str] = []  # a cgroup's cgroup.procs: the children run in it (--cgroup-procs)
 NOTE = (
     "journey_overhead = total - card_detect - think - sandbox. total: Vitale inserted "
@@ -184,10 +188,6 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
     _configure_kivy()
     from kiosk.appliance.device import DeviceKiosk, RunOptions
     from kiosk.config import load_config
-    from kiosk.hardware.cards import read_profile
-    from kiosk.sim.data import DEMO_CPS, DEMO_VITALE
-    from kiosk.sim.emulators.profiles import load_emulator
-    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
     from kiosk.sim.pharmacist import PharmacistTypesPin
 
     events: list[list[Any]] = []  # [t, kind, detail...]
@@ -213,12 +213,12 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
 
     timed_render.__name__ = "_render"  # Kivy's triggers hold the method by its name
     setattr(KioskApp, "_render", timed_render)  # noqa: B010 - before the trigger is made
-    pin = str(read_profile(DEMO_CPS)["pin"])
     kiosk = DeviceKiosk(load_config(config_path), RunOptions(size=SIZE))
-    kiosk.watch(PharmacistTypesPin(kiosk, pin))  # the pharmacist types the CPS PIN once
+    # the pharmacist types the CPS PIN once (the parent read it from the demo CPS profile)
+    kiosk.watch(PharmacistTypesPin(kiosk, os.environ[PIN_VARIABLE]))
     phases.mark("imports_services_app")
     app, journey = kiosk.app, kiosk.journey
-    vitale = VpcdCard(load_emulator(DEMO_VITALE), slot_port(0))
+    vitale = None if plan is None else demo_vitale()  # no emulator in a cold start
     autopilot = attach_instrumented_autopilot(kiosk, plan, out, mark) if plan else None
 
     def rendered(flow: f.Flow, screen: KioskScreen) -> None:
@@ -260,6 +260,7 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
                 raise SystemExit("the kiosk's services did not start within 30 s")
             time.sleep(0.01)
         mark("insert")
+        assert vitale is not None  # a journey run
         vitale.insert()
 
     from kivy.clock import Clock
@@ -276,9 +277,26 @@ def child_kiosk(config_path: Path, plan: Path | None, shots: bool) -> dict[str, 
     try:
         kiosk.run()
     finally:
-        vitale.pull()
+        if vitale is not None:
+            vitale.pull()
     phases.mark("end")
     return out
+
+
+def demo_vitale() -> VpcdCard:
+    """The demo Carte Vitale's emulator, for slot 0 (not inserted yet)."""
+    from kiosk.sim.data import DEMO_VITALE
+    from kiosk.sim.emulators.profiles import load_emulator
+    from kiosk.sim.emulators.vpcd import VpcdCard, slot_port
+
+    return VpcdCard(load_emulator(DEMO_VITALE), slot_port(0))
+
+
+def demo_cps_pin() -> str:
+    from kiosk.hardware.cards import read_profile
+    from kiosk.sim.data import DEMO_CPS
+
+    return str(read_profile(DEMO_CPS)["pin"])
 
 
 def instrument_journey(events: list[list[Any]]) -> None:
@@ -364,6 +382,7 @@ class Child:
     ) -> None:
         env = dict(os.environ, KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1", KIVY_NO_FILELOG="1")
         env["PYTHONPATH"] = str(ROOT)
+        env[PIN_VARIABLE] = demo_cps_pin()  # not in argv
         env.update(env_extra or {})
         done = run_measured(argv, ROOT, env, timeout, in_cgroup())
         self.spawned, self.exited = done.spawned, done.exited

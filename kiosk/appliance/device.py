@@ -1,7 +1,8 @@
 """``kiosk run``: the kiosk on its real parts, wired from the config.
 
 Start-up draws the welcome screen first and loads the rest behind it: on the first
-frame the card monitor starts, and the ledger, the DMP client (TLS, XML signing) and the
+frame the card monitor starts, the receipt printer is set up (the spool purged of what
+an earlier run left), and the ledger, the DMP client (TLS, XML signing) and the
 recovery of any act a crash left pending load on the journey's worker, so a patient sees
 the kiosk as soon as Kivy can draw it (loading them while the window is built was
 measured: the first frame came 60 ms later and READY no sooner, the two threads sharing
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
     from kiosk.billing.ledger import Ledger
     from kiosk.core.admin_actions import AdminActions
     from kiosk.dmp.client import DmpClient
-    from kiosk.documents.printing import PrintResult
+    from kiosk.documents.facts import ReceiptFacts
+    from kiosk.documents.printing import PrintResult, ReceiptPrinter
     from kiosk.hardware.pcsc import CardMonitor
     from kiosk.ui.app import KioskApp
     from kiosk.ui.screens.base import KioskScreen
@@ -84,7 +86,9 @@ class DeviceKiosk:
         gate = CodeGate(code, state_dir)
         self.ledger: Lazy[Ledger] = Lazy(lambda: wiring.open_ledger(config))
         self.client: Lazy[DmpClient] = Lazy(lambda: wiring.dmp_client(config))
-        self.printer = wiring.receipt_printer(config)
+        # built on the first frame (start_services): fpdf2's wiring and the spool's
+        # start-up purge wait behind the welcome screen
+        self.printer: Lazy[ReceiptPrinter] = Lazy(lambda: wiring.receipt_printer(config))
         self.services = Services(
             read_vitale=wiring.patient_reader(config),
             client=self.client,
@@ -92,7 +96,7 @@ class DeviceKiosk:
             practitioner=self.cps.practitioner,
             rpps=self.cps.rpps,
             check_code=gate.try_code,
-            print_receipt=self.printer.journey_callback(self._printed),
+            print_receipt=self._print_receipt,
             ledger_room=wiring.ledger_room(self.ledger),
         )
         site = config.kiosk
@@ -147,7 +151,7 @@ class DeviceKiosk:
     # -- start-up, behind the first frame ------------------------------------------------
 
     def start_services(self) -> None:
-        """Called on the first frame: cards, ledger, DMP client, recovery."""
+        """Called on the first frame: cards, receipt printer, ledger, DMP client, recovery."""
         from kiosk.core.card_events import PatientCardEvents  # pyscard: after the frame
         from kiosk.hardware.pcsc import CardMonitor
 
@@ -156,6 +160,11 @@ class DeviceKiosk:
         overrides = wiring.reader_overrides(self.config)
         events = PatientCardEvents(self.journey.dispatch, self._cps_event, overrides)
         self.monitor = CardMonitor(events).start()
+        self.printer()  # the spool purged of what an earlier run left, its timer started
+
+    def _print_receipt(self, facts: ReceiptFacts) -> None:
+        """``Services.print_receipt``: the receipt starts in the background."""
+        self.printer().journey_callback(self._printed)(facts)
 
     def _warm(self, up: bool) -> None:
         with self._state:
@@ -271,7 +280,8 @@ class DeviceKiosk:
         self.journey.close()  # its last job may still ask the CPS: the CPS worker after it
         self._cps_worker.shutdown(wait=True)
         self.cps.removed()  # let go of the card
-        self.printer.close()  # the last receipt is finished, not cut short
+        if self.printer.built:
+            self.printer().close()  # the last receipt is finished, not cut short
         if self.ledger.built:
             self.ledger().close()
 

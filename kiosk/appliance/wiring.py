@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from kiosk.config import Config
 from kiosk.hardware.card_errors import WrongCard
-from kiosk.hardware.cards import VitaleCard
 from kiosk.hardware.roles import Role
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from kiosk.billing.vihf_trace import VihfTraceLog
     from kiosk.dmp.client import DmpClient
     from kiosk.documents.printing import ReceiptPrinter
+    from kiosk.hardware.cards import VitaleCard
 
 
 def reader_overrides(config: Config) -> dict[Role, str]:
@@ -98,6 +98,7 @@ def patient_reader(config: Config) -> Callable[[], VitaleCard]:
 
     def read() -> VitaleCard:
         from kiosk.hardware.card_reading import INSERTION_GRACE, read_when_present
+        from kiosk.hardware.cards import VitaleCard
 
         # a just-inserted card gets a short grace period instead of "no card"
         card = read_when_present(Role.PATIENT, None, overrides, timeout=INSERTION_GRACE)

@@ -10,8 +10,6 @@ tables, so the hash is of what was on screen. Change a text, change the version.
 
 from __future__ import annotations
 
-import hashlib
-
 # -a: the hash covers the declaration and the warning; -b: every text rewritten in plain
 # language, for a 12-year-old reader (issue 13 item 6), the meaning unchanged.
 CONSENT_TEXT_VERSION = "2026-12-b"
@@ -109,5 +107,7 @@ def consent_text(
 def consent_text_sha256(
     language: str, representative_role: str | None = None, warning_language: str | None = None
 ) -> str:
+    import hashlib  # here: the consent screen's module loads before the kiosk's first frame
+
     text = consent_text(language, representative_role, warning_language)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

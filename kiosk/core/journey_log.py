@@ -16,7 +16,7 @@ Work the journey's worker does for the journey (card read, DMP calls, ledger) ru
 from __future__ import annotations
 
 import logging
-import secrets
+import os
 from collections.abc import Callable
 
 from kiosk.core import flow as f
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def new_journey_id() -> str:
-    return secrets.token_hex(4)
+    return os.urandom(4).hex()  # secrets.token_hex, without hmac/hashlib before the first frame
 
 
 class JourneyLog:

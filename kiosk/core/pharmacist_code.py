@@ -20,8 +20,6 @@ from then on: the kiosk cannot write its config (root's), and a code provisioned
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -68,6 +66,8 @@ def hash_code(code: str, salt: bytes | None = None, n: int = N, r: int = R, p: i
 
 def hash_code_legacy(code: str, salt: bytes | None = None, iterations: int = 20_000) -> str:
     """The PBKDF2 form older kiosks wrote (kept for reading them, and for tests)."""
+    import hashlib  # here, as in the two below: not before the kiosk's first frame
+
     check_code_format(code)
     salt = salt if salt is not None else os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", code.encode(), salt, iterations)
@@ -76,6 +76,9 @@ def hash_code_legacy(code: str, salt: bytes | None = None, iterations: int = 20_
 
 def code_matches(code: str, stored: str) -> bool:
     """Constant-time check of ``code`` against a scrypt or PBKDF2 hash string."""
+    import hashlib
+    import hmac
+
     parts = stored.split("$")
     try:
         if parts[0] == SCHEME and len(parts) == 6:
@@ -116,6 +119,8 @@ class PharmacistCode:
         self._lock = threading.Lock()
 
     def _tag(self) -> str:
+        import hashlib
+
         return hashlib.sha256(self.configured.encode()).hexdigest()
 
     def stored(self) -> str:

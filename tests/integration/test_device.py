@@ -95,6 +95,27 @@ def test_kiosk_run_opens_a_dmp_as_the_pharmacist_whose_pin_was_typed(
         assert secret not in result.stderr
 
 
+def test_what_an_earlier_run_left_in_the_spool_is_purged_at_start_up(
+    site: Path, insert_card: InsertCard, tmp_path: Path
+) -> None:
+    """The purge runs once the welcome screen is drawn, not at the first receipt: a
+    refusal prints none."""
+    spool = tmp_path / "out" / "receipts"
+    spool.mkdir(mode=0o700, parents=True)
+    left = spool / "earlier.pdf.part"  # what a renderer killed with the last kiosk left
+    left.write_bytes(b"%PDF-1.4 cut short")
+    insert_card(CPS, slot=1)
+    insert_card(MARTIN, slot=0)
+    refusal = json.loads((JOURNEYS_DIR / "refusal.json").read_text())
+    journey = tmp_path / "refusal.json"
+    journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"]}))
+    result = kiosk_run(site, journey, tmp_path / "shots")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["outcome"] == "refused"
+    assert not left.exists()
+    assert not list(spool.glob("*.pdf"))  # no receipt: the printer was built at start-up
+
+
 def test_the_first_language_comes_from_the_config(
     site: Path, insert_card: InsertCard, tmp_path: Path
 ) -> None:

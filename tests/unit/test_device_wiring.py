@@ -78,3 +78,38 @@ def test_the_sites_times_and_key_guard_reach_the_journey_and_the_keys(
         assert key_guard_s() == 0.5
     finally:
         set_key_guard_ms(300)
+
+
+def test_the_kiosk_built_holds_no_service_library_yet(tmp_path: Path) -> None:
+    """What ``kiosk run`` builds before its first frame (a fresh interpreter, no window):
+    the card stack, SQLite, cryptography, XML signing and the receipt printer all load
+    behind the welcome screen (DeviceKiosk.start_services, Journey.warm_up)."""
+    import json
+    import subprocess
+    import sys
+
+    site = {
+        "ledger": {"path": str(tmp_path / "state" / "ledger.db")},
+        "kiosk": {"pharmacist_code_hash": hash_code("2468"), "spool": str(tmp_path / "spool")},
+    }
+    program = (
+        "import json, sys\n"
+        "from kiosk.appliance.device import DeviceKiosk\n"
+        "from kiosk.config import parse_config\n"
+        "kiosk = DeviceKiosk(parse_config(json.loads(sys.stdin.read())))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+        "kiosk.close()\n"
+    )
+    checkout = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", program], input=json.dumps(site),
+        cwd=checkout, capture_output=True, text=True, check=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "KIVY_NO_ARGS": "1", "KIVY_LOG_MODE": "PYTHON",
+             "PYTHONPATH": str(checkout)},
+    )  # fmt: skip
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "kiosk.ui.app" in loaded  # the window's code is there, as in `kiosk run`
+    heavy = ("smartcard", "sqlite3", "cryptography", "lxml", "signxml", "hashlib")
+    later = ("kiosk.documents.printing", "kiosk.billing.ledger", "kiosk.dmp.client")
+    early = [m for m in loaded if m.split(".")[0] in heavy or m.startswith(later)]
+    assert early == []
