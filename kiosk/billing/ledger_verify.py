@@ -120,10 +120,15 @@ def _fast_chain_and_tables(conn: sqlite3.Connection) -> FastChain | None:
     found = chain_holds(conn.execute(_SELECT_ENTRIES))
     if found is None:
         return None
-    # As sets of rows (the chain's act ids are distinct: the sets are equal exactly when
-    # the reference's dicts are), without a tuple built per row of ``acts``.
-    acts = set(conn.execute("SELECT act_id, status, amount_cents, duplicate_of FROM acts"))
-    if acts != set(found.latest_act.values()):
+    # In order first: the kiosk adds an act's row with its first entry, so ``acts`` in
+    # rowid order lists the acts as the chain first names them (``latest_act``'s order).
+    # Else as sets of rows (the chain's act ids are distinct: the sets are equal exactly
+    # when the reference's dicts are): the same verdict, without hashing every row.
+    acts = conn.execute(
+        "SELECT act_id, status, amount_cents, duplicate_of FROM acts ORDER BY rowid"
+    ).fetchall()
+    latest = list(found.latest_act.values())
+    if acts != latest and set(acts) != set(latest):
         return None
     pays = {
         r[0]: (r[1], r[2], r[3], r[4])
