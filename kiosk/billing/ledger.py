@@ -72,6 +72,10 @@ RETENTION_YEARS = 10  # [V] accounting records are kept 10 years
 
 APPLICATION_ID = 0x42444D50  # "BDMP": SQLite's file-type field (header offset 68)
 SCHEMA_VERSION = 1  # PRAGMA user_version (header offset 60)
+# Commits after which :meth:`Ledger.checkpoint_wal` copies the WAL back into the file: a
+# journey's commit writes about ten pages, far below SQLite's own automatic checkpoint
+# (1,000 pages), which runs inside whichever commit crosses it.
+WAL_CHECKPOINT_EVERY = 32
 KNOWN_VERSIONS = frozenset({SCHEMA_VERSION})
 # The tables of a ledger written before the marker (tests/unit/test_ledger_schema.py).
 LEGACY_TABLES = frozenset({"entries", "acts", "payments", "checkpoints", "pending_ins"})
@@ -362,6 +366,7 @@ class Ledger:
         # One connection shared by the journey's threads, serialized by this lock.
         self._lock = threading.RLock()
         self._checkpointed_day: str | None = None  # a day known to hold its checkpoint
+        self._commits = 0  # since the WAL was last copied back (checkpoint_wal)
         self._conn = sqlite3.connect(
             path, isolation_level=None, timeout=30, check_same_thread=False
         )
@@ -434,6 +439,24 @@ class Ledger:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            self._commits += 1
+
+    def checkpoint_wal(self) -> bool:
+        """Between two patients (the journey's worker, once a journey has ended): copy
+        the WAL back into the ledger file once :data:`WAL_CHECKPOINT_EVERY` commits wait
+        in it, so that SQLite's automatic checkpoint, run inside the commit that crosses
+        its threshold, does not land on a patient's act (it was the tail of the durable
+        appends: README, Performance). PASSIVE: a reader (``kiosk ledger report``) is not
+        waited for, and what it holds is copied next time. Durability is the WAL's, with
+        or without it. True when the WAL was copied back whole."""
+        with self._lock:
+            if self._commits < WAL_CHECKPOINT_EVERY:
+                return False
+            busy, frames, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            whole = busy == 0 and frames == copied
+            if whole:
+                self._commits = 0
+            return bool(whole)
 
     def _append(self, conn: sqlite3.Connection, **values: str | int) -> Entry:
         row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()

@@ -207,6 +207,7 @@ class Journey:
                 self.flow = replace(self.flow, today=self.today())
                 if self._unsettled:  # after the creation still running, on the worker
                     self._worker.submit(self._settle)
+                self._worker.submit(lambda: self.acts.between_patients())
 
     def _submit(self, work: Callable[[], f.Event | None], generation: int) -> None:
         """``work`` on the worker; its event (None: it dispatched its own) goes to the

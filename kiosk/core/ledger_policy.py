@@ -23,7 +23,7 @@ from kiosk.core.consent_text import CONSENT_TEXT_VERSION, consent_text_sha256
 from kiosk.dmp.models import CertifiedIdentity, Consent, DmpState, DmpStatus, Guardian
 from kiosk.dmp.rules import check_consent
 from kiosk.dmp.service_errors import DmpError, DmpInputError, DmpRejected
-from kiosk.logs import event
+from kiosk.logs import event, failure
 
 if TYPE_CHECKING:
     from kiosk.billing.ledger import Ledger, OpenAct
@@ -100,6 +100,24 @@ def status_outcome(status: DmpStatus) -> str:
 class LedgerPolicy:
     def __init__(self, ledger: Callable[[], Ledger]) -> None:
         self.ledger = ledger
+        self._used = False  # since the last between_patients
+
+    def _ledger(self) -> Ledger:
+        ledger = self.ledger()
+        self._used = True
+        return ledger
+
+    def between_patients(self) -> None:
+        """Once a journey that used the ledger has ended: its WAL copied back when that
+        is due (:meth:`~kiosk.billing.ledger.Ledger.checkpoint_wal`), off any patient's
+        act."""
+        if not self._used:
+            return
+        self._used = False
+        try:
+            self.ledger().checkpoint_wal()
+        except Exception as exc:  # noqa: BLE001 - SQLite's own checkpoint still runs
+            failure(log, "the ledger's WAL was not copied back", exc)
 
     def open_dmp(self, session: DmpSession, rpps: str, opening: Opening) -> Opened:
         """Pending, the call, the outcome. Raises :class:`LedgerDown` (nothing was sent)
@@ -108,7 +126,7 @@ class LedgerPolicy:
         code = DMP_REACTIVATE if opening.reactivate else DMP_OPEN
         check_consent(opening.consent)  # never begun without consent: recovery relies on it
         try:
-            ledger = self.ledger()
+            ledger = self._ledger()
             act = ledger.begin(code, rpps, opening.identity.ins, opening.record)
         except Exception as exc:  # disk full, file damaged…: nothing may be created unrecorded
             log.exception("the ledger could not record the act: no DMP call made")
@@ -151,7 +169,7 @@ class LedgerPolicy:
         failure is logged, the patient is told all the same."""
         try:
             record = consent_record(Consent(False), False, language, rpps())
-            ledger = self.ledger()
+            ledger = self._ledger()
             act = ledger.begin(DMP_OPEN, record.attested_by, identity.ins, record)
             ledger.finish(act, ALREADY_EXISTED)
         except Exception:
@@ -161,7 +179,7 @@ class LedgerPolicy:
         """Consent refused: nothing sent, recorded unpaid; a failure is logged."""
         try:
             record = consent_record(Consent(False), False, language, rpps())
-            self.ledger().record_refusal(DMP_OPEN, record.attested_by, record)
+            self._ledger().record_refusal(DMP_OPEN, record.attested_by, record)
         except Exception:  # the patient's refusal stands; only its record is missing
             log.exception("the ledger could not record a refusal")
 
@@ -169,20 +187,20 @@ class LedgerPolicy:
         """The outcome after the call; if the ledger fails now, the act stays pending
         and recovery resolves it with TD0.2."""
         try:
-            self.ledger().finish(act, status)
+            self._ledger().finish(act, status)
         except Exception:
             log.exception("the ledger could not record an outcome: left pending")
 
     def unresolved(self) -> list[tuple[OpenAct, str]]:
         """Acts left pending or uncertain, each with the INS sealed for its resolution."""
-        ledger = self.ledger()
+        ledger = self._ledger()
         acts = ((act, ledger.pending_ins(act.act_id)) for act in ledger.unresolved())
         return [(act, ins) for act, ins in acts if ins is not None]
 
     def settle_without_call(self, act: OpenAct) -> Settlement:
         """Settle an act whose outcome needs no call: the record of a DMP that already
         existed, its outcome lost in a crash (nothing was sent for it)."""
-        ledger = self.ledger()
+        ledger = self._ledger()
         if not ledger.read(partial(records_an_existing_dmp, act_id=act.act_id)):
             return Settlement.NEEDS_CALL
         if not self._finish_open(act.act_id, ALREADY_EXISTED):
@@ -194,7 +212,7 @@ class LedgerPolicy:
         only if no later act of the same patient was (then "ours" may be that act's
         doing: not claimed); the outcome, or None when another process settled the act
         meanwhile (its outcome stands)."""
-        ledger = self.ledger()
+        ledger = self._ledger()
         outcome = status_outcome(status)
         if outcome == CONFIRMED and ledger.read(partial(confirmed_later, act_id=act.act_id)):
             outcome = FAILED
@@ -206,7 +224,7 @@ class LedgerPolicy:
         it between the read and this write, and ``finish`` refused the transition."""
         from kiosk.billing.ledger import unresolved_acts  # with the ledger: loaded by now
 
-        ledger = self.ledger()
+        ledger = self._ledger()
         try:
             ledger.finish(act_id, outcome)
         except LedgerError:
