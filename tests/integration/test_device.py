@@ -64,8 +64,9 @@ def site(tmp_path: Path, sandbox: SandboxServer) -> Path:
     return demo_config(tmp_path, sandbox.url, sandbox.pki.root, tmp_path / "out")
 
 
-def plan(tmp_path: Path, **extra: object) -> Path:
-    steps = json.loads((JOURNEYS_DIR / "holder-creates.json").read_text())
+def plan(tmp_path: Path, journey: str = "holder-creates.json", **extra: object) -> Path:
+    """One of the demo's autopilot plans, with ``extra`` (the CPS PIN, a language)."""
+    steps = json.loads((JOURNEYS_DIR / journey).read_text())
     path = tmp_path / "plan.json"
     path.write_text(json.dumps({**steps, **extra}), encoding="utf-8")
     return path
@@ -106,10 +107,8 @@ def test_what_an_earlier_run_left_in_the_spool_is_purged_at_start_up(
     left.write_bytes(b"%PDF-1.4 cut short")
     insert_card(CPS, slot=1)
     insert_card(MARTIN, slot=0)
-    refusal = json.loads((JOURNEYS_DIR / "refusal.json").read_text())
-    journey = tmp_path / "refusal.json"
-    journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"]}))
-    result = kiosk_run(site, journey, tmp_path / "shots")
+    refusal = plan(tmp_path, "refusal.json", cps_pin=CPS["pin"])
+    result = kiosk_run(site, refusal, tmp_path / "shots")
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["outcome"] == "refused"
     assert not left.exists()
@@ -125,9 +124,7 @@ def test_the_first_language_comes_from_the_config(
     english.write_text(site.read_text() + '\nlanguage = "en"\n', encoding="utf-8")
     insert_card(CPS, slot=1)
     insert_card(MARTIN, slot=0)
-    refusal = json.loads((JOURNEYS_DIR / "refusal.json").read_text())
-    journey = tmp_path / "refusal-en.json"
-    journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"], "language": "en"}))
+    journey = plan(tmp_path, "refusal.json", cps_pin=CPS["pin"], language="en")
     result = kiosk_run(english, journey, tmp_path / "shots")
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["outcome"] == "refused"
@@ -202,10 +199,8 @@ def test_an_act_left_pending_by_a_crash_is_resolved_once_the_pin_is_typed(
     )
     insert_card(CPS, slot=1)
     insert_card(MARTIN, slot=0)
-    refusal = json.loads((JOURNEYS_DIR / "refusal.json").read_text())
-    journey = tmp_path / "refusal-with-pin.json"
-    journey.write_text(json.dumps({**refusal, "cps_pin": CPS["pin"]}))
-    result = kiosk_run(site, journey, tmp_path / "shots")
+    refusal = plan(tmp_path, "refusal.json", cps_pin=CPS["pin"])
+    result = kiosk_run(site, refusal, tmp_path / "shots")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(run_kiosk("ledger", "report", "--config", str(site), "--json").stdout)
     assert (report["pending"], report["openings"], report["refused"]) == (0, 1, 1)

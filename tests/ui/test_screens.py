@@ -24,6 +24,7 @@ LANGUAGES = ("fr", "en")
 SELFCHECK: dict[str, dict[str, list[str]]] = {}  # what the checks said of bad widgets
 KEY_GUARD: dict[str, dict[str, Any]] = {}  # the keyboard's guard, pressed in the window
 IDLE_REDRAWS: dict[str, dict[str, int]] = {}  # screen left alone -> redraws in a second
+HELD: dict[str, dict[str, list[str]]] = {}  # screen left alone -> the screens still built
 Shots = Callable[[str], dict[str, dict[str, Any]]]
 
 
@@ -40,6 +41,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Shots:
             SELFCHECK[language] = run["selfcheck"]
             KEY_GUARD[language] = run["key_guard"]
             IDLE_REDRAWS[language] = run["idle_redraws"]
+            HELD[language] = run["held_screens"]
         return runs[language]
 
     return get
@@ -68,6 +70,23 @@ def test_a_screen_left_alone_is_not_redrawn(shots: Shots, language: str) -> None
     redraws = IDLE_REDRAWS[language]
     assert set(redraws) == {"welcome", "information", "consent", "creating"}, redraws
     assert all(count <= 2 for count in redraws.values()), redraws
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_screens_left_behind_are_dropped(shots: Shots, language: str) -> None:
+    """A patient waiting on a screen: the app holds that screen, the welcome screen and
+    those likely next (built ahead), and nothing of the screens shown before it (the
+    drill shows them all: reading, choose, checking... before information)."""
+    from kiosk.ui.app import BUSY, LIKELY_NEXT
+    from kiosk.ui.screens.registry import ADMIN
+
+    shots(language)
+    waiting = {name: held for name, held in HELD[language].items() if f.Screen(name) not in BUSY}
+    assert set(waiting) == {"welcome", "information", "consent"}, waiting
+    for name, held in waiting.items():
+        allowed = {ADMIN, "welcome", name, *(s.value for s in LIKELY_NEXT[f.Screen(name)])}
+        assert set(held) <= allowed, (name, held)
+        assert name in held
 
 
 LARGE = (1280, 800)

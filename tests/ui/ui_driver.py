@@ -700,6 +700,10 @@ IDLE_PROBES = (f.Screen.WELCOME, f.Screen.INFORMATION, f.Screen.CONSENT, f.Scree
 IDLE_FROM_S, IDLE_UNTIL_S = 0.3, 1.3  # after the render: where Kivy's bar fade would be
 
 
+def _held_screens(app: Any) -> list[str]:  # a KioskApp
+    return sorted(screen.name for screen in app.manager.screens)
+
+
 def scenario_shots(language: str, out: Path) -> dict[str, Any]:
     from kivy.core.window import Window
 
@@ -737,6 +741,7 @@ def scenario_shots(language: str, out: Path) -> dict[str, Any]:
     def scenario() -> dict[str, Any]:
         shots = []
         idle_redraws: dict[str, int] = {}  # a screen left alone: how often it was redrawn
+        held: dict[str, list[str]] = {}  # and the screens the app still holds by then
         for name, flow, prepare in plan:
             since = stage.mark()
             feed.show(flow)
@@ -747,6 +752,7 @@ def scenario_shots(language: str, out: Path) -> dict[str, Any]:
                 time.sleep(max(0.0, at + IDLE_UNTIL_S - time.monotonic()))
                 redraws = [t for t in flips if at + IDLE_FROM_S <= t <= at + IDLE_UNTIL_S]
                 idle_redraws[flow.screen.value] = len(redraws)
+                held[flow.screen.value] = stage.on_ui(partial(_held_screens, app))
             stage.settle()
             shots.append(stage.on_ui(partial(shoot, name)))
         selfcheck = stage.on_ui(_checks_selfcheck)
@@ -754,6 +760,7 @@ def scenario_shots(language: str, out: Path) -> dict[str, Any]:
         return {
             "shots": shots,
             "idle_redraws": idle_redraws,
+            "held_screens": held,
             "taps": [repr(tap) for tap in feed.taps],
             "selfcheck": selfcheck,
             "key_guard": key_guard,
