@@ -39,6 +39,7 @@ Usage: python bench/bench_ui.py [--runs N] [--journeys N] [--delay S] [--cold-st
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import math
@@ -292,7 +293,9 @@ def demo_vitale() -> VpcdCard:
     return VpcdCard(load_emulator(DEMO_VITALE), slot_port(0))
 
 
+@functools.cache
 def demo_cps_pin() -> str:
+    """Read once, for every kiosk child."""
     from kiosk.hardware.cards import read_profile
     from kiosk.sim.data import DEMO_CPS
 

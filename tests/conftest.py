@@ -122,6 +122,20 @@ def insert_card(pcscd: Pcscd) -> Iterator[InsertCard]:
         wait_for(partial(pcscd.absent, reader), 5, f"the card in {reader} to be pulled")
 
 
+def fresh_modules(code: str) -> list[str]:
+    """The modules a fresh interpreter holds after running ``code`` (from the checkout,
+    with a bare environment)."""
+    checkout = Path(__file__).resolve().parent.parent
+    program = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=checkout, capture_output=True, text=True,
+        check=True, timeout=120, env={"PATH": "/usr/bin:/bin", "KIVY_NO_ARGS": "1",
+                                      "KIVY_LOG_MODE": "PYTHON", "PYTHONPATH": str(checkout)},
+    )  # fmt: skip
+    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
 def run_kiosk(
     *args: str, env: dict[str, str] | None = None, timeout: float = 30, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:

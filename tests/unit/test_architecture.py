@@ -5,7 +5,6 @@ fresh interpreter running the production code loads nothing of the simulation.""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 import kiosk
 from kiosk.sim.data import CARDS_DIR
 from kiosk.sim.sandbox.pki import ensure_pki
+from tests.conftest import fresh_modules
 
 ROOT = Path(kiosk.__file__).resolve().parent
 CHECKOUT = ROOT.parent
@@ -117,21 +117,9 @@ def test_no_two_modules_share_a_name() -> None:
     assert shared == {}
 
 
-def _fresh(code: str) -> list[str]:
-    """The kiosk modules a fresh interpreter holds after running ``code``."""
-    program = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", program], cwd=CHECKOUT, capture_output=True, text=True,
-        check=True, timeout=120, env={"PATH": "/usr/bin:/bin", "KIVY_NO_ARGS": "1",
-                                      "KIVY_LOG_MODE": "PYTHON", "PYTHONPATH": str(CHECKOUT)},
-    )  # fmt: skip
-    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
-    return loaded
-
-
 def test_production_code_loads_no_simulation_in_a_fresh_interpreter() -> None:
     imports = "\n".join(f"import {name}" for name in production_modules())
-    loaded = _fresh(imports)
+    loaded = fresh_modules(imports)
     assert "kiosk.appliance.device" in loaded  # what `kiosk run` builds, really imported
     assert [name for name in loaded if name.startswith(SIMULATION)] == []
 
@@ -139,7 +127,7 @@ def test_production_code_loads_no_simulation_in_a_fresh_interpreter() -> None:
 def test_the_core_and_the_services_load_no_kivy() -> None:
     pure = [name for name in production_modules() if not name.startswith(("kiosk.ui",
             "kiosk.appliance", "kiosk.cli"))]  # fmt: skip
-    loaded = _fresh("\n".join(f"import {name}" for name in pure))
+    loaded = fresh_modules("\n".join(f"import {name}" for name in pure))
     assert "kiosk.core.journey" in loaded
     assert [name for name in loaded if name == "kivy" or name.startswith("kivy.")] == []
 
@@ -182,6 +170,6 @@ def test_the_production_commands_load_no_simulation(
         f"sys.argv = {argv!r}\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code != 0, exc.code\n"
     )
-    loaded = _fresh(code)
+    loaded = fresh_modules(code)
     assert reached in loaded  # the command got that far before it failed
     assert [name for name in loaded if name.startswith(SIMULATION)] == []

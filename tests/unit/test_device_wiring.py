@@ -85,29 +85,19 @@ def test_the_kiosk_built_holds_no_service_library_yet(tmp_path: Path) -> None:
     the card stack, SQLite, cryptography, XML signing and the receipt printer all load
     behind the welcome screen (DeviceKiosk.start_services, Journey.warm_up)."""
     import json
-    import subprocess
-    import sys
+
+    from tests.conftest import fresh_modules
 
     site = {
         "ledger": {"path": str(tmp_path / "state" / "ledger.db")},
         "kiosk": {"pharmacist_code_hash": hash_code("2468"), "spool": str(tmp_path / "spool")},
     }
-    program = (
-        "import json, sys\n"
+    loaded = fresh_modules(
+        "import json\n"
         "from kiosk.appliance.device import DeviceKiosk\n"
         "from kiosk.config import parse_config\n"
-        "kiosk = DeviceKiosk(parse_config(json.loads(sys.stdin.read())))\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-        "kiosk.close()\n"
+        f"kiosk = DeviceKiosk(parse_config(json.loads({json.dumps(site)!r})))\n"
     )
-    checkout = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", program], input=json.dumps(site),
-        cwd=checkout, capture_output=True, text=True, check=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "KIVY_NO_ARGS": "1", "KIVY_LOG_MODE": "PYTHON",
-             "PYTHONPATH": str(checkout)},
-    )  # fmt: skip
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert "kiosk.ui.app" in loaded  # the window's code is there, as in `kiosk run`
     heavy = ("smartcard", "sqlite3", "cryptography", "lxml", "signxml", "hashlib")
     later = ("kiosk.documents.printing", "kiosk.billing.ledger", "kiosk.dmp.client")
