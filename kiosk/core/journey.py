@@ -207,6 +207,7 @@ class Journey:
                 self.flow = replace(self.flow, today=self.today())
                 if self._unsettled:  # after the creation still running, on the worker
                     self._worker.submit(self._settle)
+                # self.acts is read on the worker: the policy is never built on the UI thread
                 self._worker.submit(lambda: self.acts.between_patients())
 
     def _submit(self, work: Callable[[], f.Event | None], generation: int) -> None:
